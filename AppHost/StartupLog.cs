@@ -1,0 +1,26 @@
+using MicroSecure.AppHost.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MicroSecure.AppHost;
+
+internal static partial class StartupLog
+{
+    /// <summary>The two lines a person needs at start: which infrastructure and why, and where to go.</summary>
+    public static void LogStartup(this DistributedApplication app, InfrastructureChoice choice, InfrastructureResources infrastructure, LocalPorts ports)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MicroSecure.AppHost");
+
+        LogMode(logger, choice.Mode.ToString().ToLowerInvariant(), choice.Reason, infrastructure.DataPath ?? "-");
+        if (!app.Services.GetRequiredService<DistributedApplicationExecutionContext>().IsPublishMode)
+        {
+            LogEndpoints(logger, $"http://localhost:{ports.Gateway}", $"http://localhost:{ports.Dashboard}");
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Infrastructure mode: {Mode} ({Reason}); data folder: {DataPath}")]
+    private static partial void LogMode(ILogger logger, string mode, string reason, string dataPath);
+
+    [LoggerMessage(2, LogLevel.Information, "MicroSecure endpoints: gateway {GatewayUrl} | security dashboard {DashboardUrl}")]
+    private static partial void LogEndpoints(ILogger logger, string gatewayUrl, string dashboardUrl);
+}

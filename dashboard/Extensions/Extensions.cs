@@ -1,0 +1,16 @@
+using MicroSecure.Dashboard.Data;
+
+namespace MicroSecure.Dashboard.Extensions;
+
+internal static class Extensions
+{
+    /// <summary>The dashboard's own wiring: the security-event store and the Blazor components.</summary>
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<SecurityDbContext>("securitydb");
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<SecurityEventSummary>();
+        builder.Services.AddRazorComponents();
+    }
+}

@@ -1,0 +1,12 @@
+using MicroSecure.Catalog.Data;
+
+namespace MicroSecure.Catalog.Extensions;
+
+internal static class Extensions
+{
+    /// <summary>The catalogue's own wiring: its database.</summary>
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<CatalogDbContext>("catalogdb");
+    }
+}

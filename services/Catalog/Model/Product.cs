@@ -1,0 +1,15 @@
+namespace MicroSecure.Catalog.Model;
+
+/// <summary>A product in the catalogue. Prices are decided here and nowhere else.</summary>
+public sealed class Product
+{
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public string Description { get; set; } = "";
+
+    public decimal Price { get; set; }
+
+    public int Stock { get; set; }
+}

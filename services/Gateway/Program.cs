@@ -1,0 +1,13 @@
+using MicroSecure.Gateway.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapReverseProxy();
+
+app.Run();
