@@ -30,20 +30,20 @@ var orders = builder.AddProject<Projects.MicroSecure_Orders>("orders")
 
 // Gateway: the only public API entry
 var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
+    .WithExternalHttpEndpoints()
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
-    .WithReference(orders).WaitFor(orders)
-    .WithExternalHttpEndpoints();
+    .WithReference(orders).WaitFor(orders);
 
 // Dashboard: public, for security administrators
 var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
+    .WithExternalHttpEndpoints()
     .WithDatabase(infrastructure, "securitydb")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
-    .WithReference(identity).WaitFor(identity)
-    .WithExternalHttpEndpoints();
+    .WithReference(identity).WaitFor(identity);
 
 if (!builder.ExecutionContext.IsPublishMode)
 {

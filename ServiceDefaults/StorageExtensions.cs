@@ -45,7 +45,11 @@ public sealed record StorageSettings(StorageProvider Provider, string Connection
                 $"and ConnectionStrings:{connectionName}. Start the service through the AppHost, which sets both.");
         }
 
-        if (!Enum.TryParse<StorageProvider>(providerName, ignoreCase: true, out var provider) || !Enum.IsDefined(provider))
+        // Names only: Enum.TryParse would also take "1" or "postgres,sqlite".
+        var known = Enum.GetValues<StorageProvider>()
+            .Where(p => string.Equals(p.ToString(), providerName.Trim(), StringComparison.OrdinalIgnoreCase))
+            .ToArray();
+        if (known is not [var provider])
         {
             throw new StorageConfigurationException(
                 $"{ProviderKey} is '{providerName}', which is not a known provider: use 'postgres' or 'sqlite'.");

@@ -31,8 +31,7 @@ public static class InfrastructureModeSelector
 
         var configured = configuration[ModeKey];
         var mode = InfrastructureMode.Auto;
-        if (!string.IsNullOrWhiteSpace(configured)
-            && (!Enum.TryParse(configured, ignoreCase: true, out mode) || !Enum.IsDefined(mode)))
+        if (!string.IsNullOrWhiteSpace(configured) && !TryParseName(configured, out mode))
         {
             throw new InvalidOperationException(
                 $"{ModeKey} is '{configured}', which is not a mode: use auto, containers, existing or embedded.");
@@ -62,5 +61,21 @@ public static class InfrastructureModeSelector
         return status.IsHealthy
             ? new(InfrastructureMode.Containers, $"auto: {status.Detail}")
             : new(InfrastructureMode.Embedded, $"auto: no server connection strings and {status.Detail}");
+    }
+
+    // Names only: Enum.TryParse would also take "2" or "existing,embedded".
+    private static bool TryParseName(string value, out InfrastructureMode mode)
+    {
+        foreach (var candidate in Enum.GetValues<InfrastructureMode>())
+        {
+            if (string.Equals(candidate.ToString(), value.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                mode = candidate;
+                return true;
+            }
+        }
+
+        mode = default;
+        return false;
     }
 }

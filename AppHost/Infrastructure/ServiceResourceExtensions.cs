@@ -42,7 +42,8 @@ internal static class ServiceResourceExtensions
     /// <summary>
     /// Health checks for the orchestrator. Locally services run in Development, where <c>/health</c> is open
     /// on the service's own endpoint. When published they run in Production, where it is served only on a
-    /// private management port that is not part of any ingress.
+    /// private management port that is not part of any ingress. Call it after <c>WithExternalHttpEndpoints</c>,
+    /// which would otherwise make the management port public too.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithServiceHealthCheck(
         this IResourceBuilder<ProjectResource> project, IDistributedApplicationBuilder builder)

@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Hosting;
+
+namespace MicroSecure.ServiceDefaults.Tests;
+
+public sealed class HealthEndpointsTests
+{
+    private static async Task<WebApplication> StartAsync(string environment, int? managementPort)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        builder.WebHost.UseTestServer();
+        if (managementPort is int port)
+        {
+            builder.Configuration["HealthChecks:ManagementPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        builder.AddDefaultHealthChecks();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return app;
+    }
+
+    private static async Task<HttpStatusCode> GetAsync(WebApplication app, string path, string host)
+    {
+        using var client = app.GetTestClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Host = host;
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/alive")]
+    public async Task InDevelopment_HealthEndpointsAnswerOnAnyPort(string path)
+    {
+        await using var app = await StartAsync(Environments.Development, managementPort: null);
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, path, "localhost:5000"));
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/alive")]
+    public async Task InProductionWithoutManagementPort_HealthEndpointsAreNotMapped(string path)
+    {
+        await using var app = await StartAsync(Environments.Production, managementPort: null);
+
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(app, path, "localhost:8080"));
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/alive")]
+    public async Task InProductionWithManagementPort_HealthAnswersOnlyThere(string path)
+    {
+        await using var app = await StartAsync(Environments.Production, managementPort: 8081);
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, path, "service:8081"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(app, path, "service:8080"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(app, path, "service"));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("70000")]
+    [InlineData("not-a-port")]
+    public async Task WhenManagementPortIsInvalid_StartFails(string value)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseTestServer();
+        builder.Configuration["HealthChecks:ManagementPort"] = value;
+        builder.AddDefaultHealthChecks();
+
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            app.MapDefaultEndpoints();
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        });
+
+        Assert.Contains("ManagementPort", error.Message, StringComparison.Ordinal);
+    }
+}
