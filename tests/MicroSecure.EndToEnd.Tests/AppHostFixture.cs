@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MicroSecure.EndToEnd.Tests;
+
+/// <summary>
+/// One real AppHost, started once for all the tests of a mode, with every service running as its own
+/// process under Aspire's orchestrator. Ports are picked free so a developer's running AppHost does not clash.
+/// </summary>
+public abstract class AppHostFixture : IAsyncLifetime
+{
+    public static readonly string[] Services = ["identity", "catalog", "orders", "gateway", "dashboard"];
+
+    private static readonly TimeSpan _startTimeout = TimeSpan.FromMinutes(4);
+
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
+
+    public int GatewayPort { get; } = FreePort();
+
+    public int DashboardPort { get; } = FreePort();
+
+    public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "microsecure-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public Uri GatewayUrl => new($"http://localhost:{GatewayPort}");
+
+    public Uri DashboardUrl => new($"http://localhost:{DashboardPort}");
+
+    protected abstract IEnumerable<string> ModeArguments();
+
+    protected virtual Task BeforeStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(_startTimeout);
+        await BeforeStartAsync(timeout.Token);
+
+        string[] arguments =
+        [
+            .. ModeArguments(),
+            $"--Infrastructure:DataPath={DataPath}",
+            $"--Ports:Gateway={GatewayPort}",
+            $"--Ports:Dashboard={DashboardPort}",
+        ];
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MicroSecure_AppHost>(
+            arguments,
+            (options, _) => options.DisableDashboard = true,
+            timeout.Token);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+
+        _app = await builder.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+
+        foreach (var service in Services)
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(service, timeout.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (Directory.Exists(DataPath))
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>No servers: SQLite files in a temporary data folder, no Redis.</summary>
+public sealed class EmbeddedAppHostFixture : AppHostFixture
+{
+    protected override IEnumerable<string> ModeArguments() => ["--Infrastructure:Mode=embedded"];
+}
+
+/// <summary>
+/// The PostgreSQL and Redis that scripts/test.sh started. The services' databases are dropped first, so
+/// the run proves they are created when missing.
+/// </summary>
+public sealed class ExistingAppHostFixture : AppHostFixture
+{
+    public static readonly string[] Databases = ["identitydb", "ordersdb", "catalogdb", "securitydb"];
+
+    public string Postgres { get; private set; } = "";
+
+    public string Redis { get; private set; } = "";
+
+    protected override IEnumerable<string> ModeArguments() =>
+    [
+        "--Infrastructure:Mode=existing",
+        $"--ConnectionStrings:postgres={Postgres}",
+        $"--ConnectionStrings:redis={Redis}",
+    ];
+
+    protected override async Task BeforeStartAsync(CancellationToken cancellationToken)
+    {
+        Postgres = MicroSecure.Testing.TestInfrastructure.RequirePostgres();
+        Redis = MicroSecure.Testing.TestInfrastructure.RequireRedis();
+
+        await using var connection = new Npgsql.NpgsqlConnection(Postgres);
+        await connection.OpenAsync(cancellationToken);
+        foreach (var database in Databases)
+        {
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace MicroSecure.EndToEnd.Tests;
+
+/// <summary>One started AppHost at a time: two on two cores would only make both slow.</summary>
+[CollectionDefinition(Name)]
+public sealed class AppHostCollection
+{
+    public const string Name = "AppHost";
+}
+
+/// <summary>What must hold in every infrastructure mode.</summary>
+public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : AppHostFixture
+{
+    protected TFixture Fixture { get; } = fixture;
+
+    public static TheoryData<string> Services => new(AppHostFixture.Services);
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void EveryService_IsHealthy(string service)
+    {
+        Assert.True(Fixture.App.ResourceNotifications.TryGetCurrentState(service, out var state), $"{service} has no state");
+        Assert.Equal(HealthStatus.Healthy, state.Snapshot.HealthStatus);
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public async Task EveryService_ReportsHealthyIncludingItsStorage(string service)
+    {
+        using var client = Fixture.App.CreateHttpClient(service);
+
+        using var response = await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task GatewayHealth_AnswersOnTheConfiguredExternalPort()
+    {
+        using var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
+
+        using var response = await client.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Dashboard_ShowsStoredEventTotalsOnTheConfiguredExternalPort()
+    {
+        using var client = new HttpClient { BaseAddress = Fixture.DashboardUrl };
+
+        using var response = await client.GetAsync(new Uri("/", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("Security events, last 24 hours", page, StringComparison.Ordinal);
+    }
+}
+
+[Collection(AppHostCollection.Name)]
+public sealed class EmbeddedModeTests(EmbeddedAppHostFixture fixture)
+    : AppHostTests<EmbeddedAppHostFixture>(fixture), IClassFixture<EmbeddedAppHostFixture>
+{
+    [Theory]
+    [InlineData("identitydb")]
+    [InlineData("ordersdb")]
+    [InlineData("catalogdb")]
+    [InlineData("securitydb")]
+    public void EachDatabase_IsASqliteFileInTheDataFolder(string database)
+    {
+        var file = Path.Combine(Fixture.DataPath, database + ".db");
+
+        Assert.True(File.Exists(file), $"{file} does not exist");
+        Assert.True(new FileInfo(file).Length > 0);
+    }
+}
+
+[Collection(AppHostCollection.Name)]
+public sealed class ExistingModeTests(ExistingAppHostFixture fixture)
+    : AppHostTests<ExistingAppHostFixture>(fixture), IClassFixture<ExistingAppHostFixture>
+{
+    [Fact]
+    public async Task EachDatabase_WasCreatedOnTheExistingServer()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Fixture.Postgres);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT datname FROM pg_database WHERE datname = ANY(@names)", connection);
+        command.Parameters.AddWithValue("names", ExistingAppHostFixture.Databases);
+
+        var found = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                found.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(ExistingAppHostFixture.Databases.Order(), found.Order());
+    }
+
+    [Fact]
+    public void NoDataFolder_IsUsedOutsideEmbeddedMode()
+    {
+        Assert.False(Directory.Exists(Fixture.DataPath));
+    }
+}
