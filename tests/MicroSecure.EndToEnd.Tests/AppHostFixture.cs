@@ -54,6 +54,9 @@ public abstract class AppHostFixture : IAsyncLifetime
             timeout.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 
+        // The testing builder randomizes ports; the fixed, configured entry-point ports are what is under test.
+        builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
+
         _app = await builder.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);
 
