@@ -33,15 +33,19 @@ public sealed class ServiceStartupTests
         return ProcessRunner.RunAsync("dotnet", [path], environment, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
     }
 
+    private static void AssertStoppedWith(ProcessResult result, string message)
+    {
+        Assert.True(result.ExitCode is not null and not 0, $"expected the service to stop with a non-zero exit code, got {result.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "still running"}:\n{result.Output}");
+        Assert.Contains(message, result.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Services))]
     public async Task WhenStorageIsNotConfigured_ServiceStopsWithClearMessage(string folder, string assembly, string database)
     {
         var result = await StartServiceAsync(folder, assembly, []);
 
-        Assert.NotNull(result.ExitCode);
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains($"Storage for '{database}' is not configured", result.Output, StringComparison.Ordinal);
+        AssertStoppedWith(result, $"Storage for '{database}' is not configured");
     }
 
     [Theory]
@@ -50,9 +54,7 @@ public sealed class ServiceStartupTests
     {
         var result = await StartServiceAsync(folder, assembly, new() { ["Storage__Provider"] = "postgres" });
 
-        Assert.NotNull(result.ExitCode);
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains($"ConnectionStrings:{database} is missing", result.Output, StringComparison.Ordinal);
+        AssertStoppedWith(result, $"ConnectionStrings:{database} is missing");
     }
 
     [Theory]
@@ -66,9 +68,7 @@ public sealed class ServiceStartupTests
             [$"ConnectionStrings__{database}"] = $"Database={database};Password={Secret}",
         });
 
-        Assert.NotNull(result.ExitCode);
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains($"ConnectionStrings:{database} is not a valid Postgres connection string: it names no Host", result.Output, StringComparison.Ordinal);
+        AssertStoppedWith(result, $"ConnectionStrings:{database} is not a valid Postgres connection string: it names no Host");
         Assert.DoesNotContain(Secret, result.Output, StringComparison.Ordinal);
     }
 
@@ -82,8 +82,6 @@ public sealed class ServiceStartupTests
             [$"ConnectionStrings__{database}"] = "Host=localhost;Database=x",
         });
 
-        Assert.NotNull(result.ExitCode);
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("Storage:Provider is 'mongodb', which is not a known provider", result.Output, StringComparison.Ordinal);
+        AssertStoppedWith(result, "Storage:Provider is 'mongodb', which is not a known provider");
     }
 }
