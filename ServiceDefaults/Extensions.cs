@@ -10,7 +10,8 @@ namespace Microsoft.Extensions.Hosting;
 public static class Extensions
 {
     /// <summary>
-    /// Adds OpenTelemetry, health checks, service discovery and standard HTTP resilience to the service.
+    /// Adds OpenTelemetry, health checks, service discovery, standard HTTP resilience and the security
+    /// defaults (see <see cref="SecurityDefaultsExtensions.AddSecurityDefaults{TBuilder}"/>).
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -27,19 +28,21 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
 
-        // Security defaults (JWT, authorization, headers, rate limiting, events) plug in here.
+        builder.AddSecurityDefaults();
 
         return builder;
     }
 
     /// <summary>
-    /// Maps the endpoints every service exposes: health (<c>/health</c>) and liveness (<c>/alive</c>),
-    /// open in Development and restricted to the management port elsewhere.
+    /// Adds the security middleware and maps the endpoints every service exposes: health (<c>/health</c>)
+    /// and liveness (<c>/alive</c>), open in Development and restricted to the management port elsewhere.
+    /// Call it right after <c>Build()</c>, before the service maps its own endpoints.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
+        app.UseSecurityDefaults();
         app.MapHealthEndpoints();
 
         return app;

@@ -87,7 +87,8 @@ public static class HealthEndpoints
 
     private static RouteGroupBuilder MapProbes(WebApplication app)
     {
-        var probes = app.MapGroup("");
+        // Probes come from the orchestrator without a token and must never be throttled away.
+        var probes = app.MapGroup("").AllowAnonymous().DisableRateLimiting();
         probes.MapHealthChecks(HealthPath);
         probes.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
         return probes;

@@ -1,0 +1,116 @@
+using System.Threading.RateLimiting;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace MicroSecure.ServiceDefaults.RateLimiting;
+
+/// <summary>
+/// The global limiter handed to the ASP.NET Core rate-limiting middleware. Every request counts against the
+/// <c>global</c> policy; an endpoint marked <c>RequireRateLimiting(name)</c> also counts against that
+/// policy. Because this limiter sees the request, it can also write the <c>RateLimit</c> headers on allowed
+/// responses, which a plain policy partition cannot.
+/// </summary>
+internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContext>
+{
+    private readonly Dictionary<string, PartitionedRateLimiter<string>> _policies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RateLimitPolicyOptions> _options;
+
+    public DistributedRateLimiter(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<RateLimitingOptions>>().Value;
+        var redis = services.GetService<IConnectionMultiplexer>();
+        var health = redis is null ? null : services.GetRequiredService<RedisLimiterHealth>();
+        var service = services.GetRequiredService<SecurityEventSource>().Service;
+
+        _options = options.Policies;
+        foreach (var (name, policy) in options.Policies)
+        {
+            _policies[name] = PartitionedRateLimiter.Create<string, string>(partition => RateLimitPartition.Get(
+                partition,
+                key => new ResilientFixedWindowLimiter(
+                    $"microsecure:{service}:{name}:{key}", name, key, policy, options.WhenRedisUnavailable, redis, health)));
+        }
+    }
+
+    public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
+
+    // The decision needs Redis, so it is never taken synchronously: the middleware then awaits AcquireAsync.
+    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) => UndecidedLease.Instance;
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken)
+    {
+        var partition = RateLimitPartitions.Of(resource);
+
+        var decision = await AcquireAsync(RateLimitingOptions.GlobalPolicy, partition, cancellationToken);
+        if (!decision.IsAcquired)
+        {
+            return decision;
+        }
+
+        if (resource.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName is { } endpointPolicy
+            && _policies.ContainsKey(endpointPolicy))
+        {
+            var endpointDecision = await AcquireAsync(endpointPolicy, partition, cancellationToken);
+            if (!endpointDecision.IsAcquired)
+            {
+                return endpointDecision;
+            }
+
+            // The endpoint's policy is the narrower one: it is what the client should pace itself by.
+            decision = endpointDecision;
+        }
+
+        if (_options[decision.Policy].HeadersOnSuccess)
+        {
+            RateLimitHeaders.Write(resource.Response, decision);
+        }
+
+        return decision;
+    }
+
+    private async ValueTask<RateLimitDecision> AcquireAsync(string policy, string partition, CancellationToken cancellationToken) =>
+        (RateLimitDecision)await _policies[policy].AcquireAsync(partition, 1, cancellationToken);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var limiter in _policies.Values)
+            {
+                limiter.Dispose();
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>The IETF <c>RateLimit</c> / <c>RateLimit-Policy</c> headers and <c>Retry-After</c>.</summary>
+internal static class RateLimitHeaders
+{
+    public static void Write(HttpResponse response, RateLimitDecision decision)
+    {
+        response.Headers["RateLimit-Policy"] = decision.PolicyHeader;
+        response.Headers["RateLimit"] = decision.StateHeader;
+    }
+}
+
+/// <summary>"Not decided yet": makes the rate-limiting middleware fall through to the asynchronous path.</summary>
+internal sealed class UndecidedLease : RateLimitLease
+{
+    public static readonly UndecidedLease Instance = new();
+
+    public override bool IsAcquired => false;
+
+    public override IEnumerable<string> MetadataNames => [];
+
+    public override bool TryGetMetadata(string metadataName, out object? metadata)
+    {
+        metadata = null;
+        return false;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Threading.RateLimiting;
+
+namespace MicroSecure.ServiceDefaults.RateLimiting;
+
+/// <summary>
+/// The outcome of one policy for one request, with what the IETF RateLimit headers need. Also a
+/// <see cref="RateLimitLease"/>, so the ASP.NET Core rate-limiting middleware can carry it to OnRejected.
+/// </summary>
+internal sealed class RateLimitDecision(
+    bool isAcquired, string policy, string partition, int limit, long remaining, int resetSeconds, TimeSpan window) : RateLimitLease
+{
+    public const string PolicyMetadata = "MICROSECURE_POLICY";
+
+    private static readonly string[] _names = [MetadataName.RetryAfter.Name, PolicyMetadata];
+
+    public override bool IsAcquired { get; } = isAcquired;
+
+    public string Policy { get; } = policy;
+
+    public string Partition { get; } = partition;
+
+    public int Limit { get; } = limit;
+
+    public long Remaining { get; } = Math.Max(0, remaining);
+
+    /// <summary>Seconds until the window resets (≥ 1 when rejected).</summary>
+    public int ResetSeconds { get; } = Math.Max(0, resetSeconds);
+
+    public TimeSpan Window { get; } = window;
+
+    /// <summary>Refused because Redis is down and the policy fails closed: answered 503, not 429.</summary>
+    public bool Unavailable { get; init; }
+
+    public override IEnumerable<string> MetadataNames => _names;
+
+    public override bool TryGetMetadata(string metadataName, out object? metadata)
+    {
+        if (metadataName == MetadataName.RetryAfter.Name)
+        {
+            metadata = TimeSpan.FromSeconds(Math.Max(1, ResetSeconds));
+            return !IsAcquired;
+        }
+
+        if (metadataName == PolicyMetadata)
+        {
+            metadata = Policy;
+            return true;
+        }
+
+        metadata = null;
+        return false;
+    }
+
+    /// <summary><c>RateLimit-Policy</c> value (draft-ietf-httpapi-ratelimit-headers): quota and window.</summary>
+    public string PolicyHeader => $"\"{Policy}\";q={Limit};w={(int)Window.TotalSeconds}";
+
+    /// <summary><c>RateLimit</c> value: remaining quota and seconds to reset.</summary>
+    public string StateHeader => $"\"{Policy}\";r={Remaining};t={ResetSeconds}";
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http;
+
+namespace MicroSecure.ServiceDefaults.RateLimiting;
+
+/// <summary>Who a request counts against.</summary>
+internal static class RateLimitPartitions
+{
+    /// <summary>
+    /// The authenticated subject or client when there is one, else the client address as trusted-proxy
+    /// processing left it: a header the client sends itself cannot move it to a fresh budget.
+    /// </summary>
+    public static string Of(HttpContext context)
+    {
+        var user = context.User;
+        if (user.Identity?.IsAuthenticated == true)
+        {
+            if (user.FindFirst("sub")?.Value is { Length: > 0 } subject)
+            {
+                return "sub:" + subject;
+            }
+
+            if (user.FindFirst("client_id")?.Value is { Length: > 0 } client)
+            {
+                return "client:" + client;
+            }
+        }
+
+        return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    }
+}

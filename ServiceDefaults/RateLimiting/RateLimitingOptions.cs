@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MicroSecure.ServiceDefaults.RateLimiting;
+
+/// <summary>What happens to limits while Redis cannot be reached.</summary>
+public enum RedisUnavailableMode
+{
+    /// <summary>An in-process limiter with the same limits takes over: each replica enforces its own budget.</summary>
+    Local,
+
+    /// <summary>Requests pass unlimited until Redis returns (availability first).</summary>
+    FailOpen,
+
+    /// <summary>Requests are refused with 503 until Redis returns (protection first).</summary>
+    FailClosed,
+}
+
+/// <summary>One named budget: <see cref="PermitLimit"/> requests per <see cref="Window"/> per partition.</summary>
+public sealed class RateLimitPolicyOptions
+{
+    /// <summary>Requests allowed per window.</summary>
+    [Range(1, 1_000_000)]
+    public int PermitLimit { get; set; }
+
+    /// <summary>The fixed window.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Also send <c>RateLimit</c> / <c>RateLimit-Policy</c> on allowed responses, not only on 429.</summary>
+    public bool HeadersOnSuccess { get; set; } = true;
+}
+
+/// <summary>Distributed rate limiting. Bound from <c>Security:RateLimiting</c>.</summary>
+public sealed class RateLimitingOptions
+{
+    /// <summary>Configuration section the options bind from.</summary>
+    public const string SectionName = "Security:RateLimiting";
+
+    /// <summary>The policy every request counts against.</summary>
+    public const string GlobalPolicy = "global";
+
+    /// <summary>For authenticated API use, applied with <c>RequireRateLimiting("per-user")</c>.</summary>
+    public const string PerUserPolicy = "per-user";
+
+    /// <summary>The strict policy for sign-in, token and registration endpoints.</summary>
+    public const string AuthPolicy = "auth";
+
+    /// <summary>
+    /// The budgets. <c>global</c> applies to every request; the others to endpoints that name them with
+    /// <c>RequireRateLimiting</c>. Configuration can change limits or add policies.
+    /// </summary>
+    public Dictionary<string, RateLimitPolicyOptions> Policies { get; set; } = new(StringComparer.Ordinal)
+    {
+        [GlobalPolicy] = new() { PermitLimit = 600, Window = TimeSpan.FromMinutes(1) },
+        [PerUserPolicy] = new() { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) },
+        [AuthPolicy] = new() { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) },
+    };
+
+    /// <summary>Behaviour while Redis is unreachable.</summary>
+    public RedisUnavailableMode WhenRedisUnavailable { get; set; } = RedisUnavailableMode.Local;
+
+    /// <summary>While Redis is down, how often one request tries it again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RedisRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Rejections are reported as one <c>RateLimited</c> event per policy and partition per this window.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan EventAggregationWindow { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,71 @@
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MicroSecure.ServiceDefaults.RateLimiting;
+
+/// <summary>
+/// Whether the distributed limiter can use Redis right now. After a failure every request goes straight to
+/// the fallback (no waiting on a dead connection) and one request per retry interval tries Redis again;
+/// each switch is logged, reported as a <c>RateLimiterFallback</c> event and shown by the health check.
+/// </summary>
+internal sealed partial class RedisLimiterHealth(
+    IOptions<RateLimitingOptions> options,
+    SecurityEventRecorder recorder,
+    TimeProvider timeProvider,
+    ILogger<RedisLimiterHealth> logger) : IHealthCheck
+{
+    private readonly long _retryTicks = options.Value.RedisRetryInterval.Ticks;
+    private long _degradedSince = -1;
+    private long _nextAttempt;
+
+    public TimeSpan RetryInterval => options.Value.RedisRetryInterval;
+
+    public bool IsDegraded => Interlocked.Read(ref _degradedSince) >= 0;
+
+    /// <summary>True when this request should use Redis: always while healthy, once per interval while degraded.</summary>
+    public bool ShouldTryRedis()
+    {
+        if (!IsDegraded)
+        {
+            return true;
+        }
+
+        var now = timeProvider.GetUtcNow().UtcTicks;
+        var next = Interlocked.Read(ref _nextAttempt);
+        return now >= next && Interlocked.CompareExchange(ref _nextAttempt, now + _retryTicks, next) == next;
+    }
+
+    public void ReportFailure(Exception exception)
+    {
+        var now = timeProvider.GetUtcNow().UtcTicks;
+        Interlocked.Exchange(ref _nextAttempt, now + _retryTicks);
+        if (Interlocked.CompareExchange(ref _degradedSince, now, -1) == -1)
+        {
+            LogFallback(options.Value.WhenRedisUnavailable, exception.GetType().Name);
+            recorder.Record(SecurityEventKinds.RateLimiterFallback, SecurityEventSeverities.High, "redis_unavailable",
+                policy: options.Value.WhenRedisUnavailable.ToString());
+        }
+    }
+
+    public void ReportSuccess()
+    {
+        if (Interlocked.Exchange(ref _degradedSince, -1) >= 0)
+        {
+            LogRestored();
+            recorder.Record(SecurityEventKinds.RateLimiterFallback, SecurityEventSeverities.Info, "redis_restored");
+        }
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(IsDegraded
+            ? HealthCheckResult.Degraded($"Redis is unreachable; rate limits run in {options.Value.WhenRedisUnavailable} mode.")
+            : HealthCheckResult.Healthy());
+
+    [LoggerMessage(1, LogLevel.Warning, "Redis is unreachable ({Error}): rate limiting switched to {Mode} mode.")]
+    private partial void LogFallback(RedisUnavailableMode mode, string error);
+
+    [LoggerMessage(2, LogLevel.Information, "Redis is reachable again: rate limits are shared across replicas once more.")]
+    private partial void LogRestored();
+}

@@ -1,0 +1,139 @@
+using System.Threading.RateLimiting;
+using RedisRateLimiting;
+using StackExchange.Redis;
+
+namespace MicroSecure.ServiceDefaults.RateLimiting;
+
+/// <summary>
+/// One partition of one policy: a fixed window counted in Redis (one atomic Lua script per request, shared
+/// by every replica), with an in-process window that takes over while Redis is unreachable.
+/// </summary>
+internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
+{
+    private readonly string _policy;
+    private readonly string _partition;
+    private readonly RateLimitPolicyOptions _options;
+    private readonly RedisUnavailableMode _mode;
+    private readonly RedisLimiterHealth? _health;
+    private readonly RedisFixedWindowRateLimiter<string>? _redis;
+    private readonly FixedWindowRateLimiter _local;
+
+    public ResilientFixedWindowLimiter(
+        string redisKey, string policy, string partition, RateLimitPolicyOptions options, RedisUnavailableMode mode,
+        IConnectionMultiplexer? redis, RedisLimiterHealth? health)
+    {
+        _policy = policy;
+        _partition = partition;
+        _options = options;
+        _mode = mode;
+        _health = health;
+        if (redis is not null)
+        {
+            _redis = new RedisFixedWindowRateLimiter<string>(redisKey, new RedisFixedWindowRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                PermitLimit = options.PermitLimit,
+                Window = options.Window,
+            });
+        }
+
+        _local = new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.PermitLimit,
+            Window = options.Window,
+            QueueLimit = 0,
+            // The partitioned limiter that owns this one calls TryReplenish on its own timer.
+            AutoReplenishment = false,
+        });
+    }
+
+    public override TimeSpan? IdleDuration => _local.IdleDuration;
+
+    public override bool IsAutoReplenishing => false;
+
+    public override TimeSpan ReplenishmentPeriod => _local.ReplenishmentPeriod;
+
+    public override bool TryReplenish() => _local.TryReplenish();
+
+    public override RateLimiterStatistics? GetStatistics() => _local.GetStatistics();
+
+    // Redis answers asynchronously; "not decided" sends the middleware to AcquireAsync.
+    protected override RateLimitLease AttemptAcquireCore(int permitCount) =>
+        _redis is null ? Local(_local.AttemptAcquire(permitCount)) : UndecidedLease.Instance;
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        if (_redis is null || _health is null)
+        {
+            return Local(await _local.AcquireAsync(permitCount, cancellationToken));
+        }
+
+        if (_health.ShouldTryRedis())
+        {
+            try
+            {
+                using var lease = await _redis.AcquireAsync(permitCount, cancellationToken);
+                _health.ReportSuccess();
+                return FromRedis(lease);
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                _health.ReportFailure(exception);
+            }
+        }
+
+        return _mode switch
+        {
+            RedisUnavailableMode.FailOpen => Decision(isAcquired: true, _options.PermitLimit, (int)_options.Window.TotalSeconds),
+            RedisUnavailableMode.FailClosed => new RateLimitDecision(false, _policy, _partition, _options.PermitLimit, 0,
+                RetrySeconds(), _options.Window) { Unavailable = true },
+            _ => Local(await _local.AcquireAsync(permitCount, cancellationToken)),
+        };
+    }
+
+    // While closed, tell clients to come back when the next Redis attempt is due.
+    private int RetrySeconds() => (int)Math.Max(1, Math.Ceiling(_health?.RetryInterval.TotalSeconds ?? 1));
+
+    private RateLimitDecision FromRedis(RateLimitLease lease)
+    {
+        lease.TryGetMetadata(RateLimitMetadataName.Remaining, out long remaining);
+        lease.TryGetMetadata(RateLimitMetadataName.RetryAfter, out int resetSeconds);
+        return Decision(lease.IsAcquired, remaining, resetSeconds);
+    }
+
+    private RateLimitDecision Local(RateLimitLease lease)
+    {
+        using (lease)
+        {
+            var reset = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+                ? (int)Math.Ceiling(retryAfter.TotalSeconds)
+                : (int)_options.Window.TotalSeconds;
+            return Decision(lease.IsAcquired, _local.GetStatistics()?.CurrentAvailablePermits ?? 0, reset);
+        }
+    }
+
+    private RateLimitDecision Decision(bool isAcquired, long remaining, int resetSeconds) =>
+        new(isAcquired, _policy, _partition, _options.PermitLimit, remaining, resetSeconds, _options.Window);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _redis?.Dispose();
+            _local.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+
+        await _local.DisposeAsync();
+        await base.DisposeAsyncCore();
+    }
+}

@@ -1,0 +1,199 @@
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace MicroSecure.ServiceDefaults.Security;
+
+/// <summary>Strict bearer-token validation with a precise, recorded reason for every refusal.</summary>
+public static class AuthenticationExtensions
+{
+    private const string FailureReasonItem = "MicroSecure.Security.JwtFailureReason";
+    private static readonly string[] _embeddedKeyHeaders = ["jwk", "jku", "x5u", "x5c"];
+
+    /// <summary>
+    /// Adds JWT bearer authentication configured from <c>Security:Jwt</c> (validated at start) as the
+    /// default scheme.
+    /// </summary>
+    public static TBuilder AddJwtValidation<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Services.AddOptions<JwtValidationOptions>()
+            .BindConfiguration(JwtValidationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<JwtValidationOptions>, JwtValidationOptionsValidator>();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtValidationOptions>>((bearer, jwt) => Configure(bearer, jwt.Value));
+
+        return builder;
+    }
+
+    private static void Configure(JwtBearerOptions bearer, JwtValidationOptions jwt)
+    {
+        bearer.Authority = jwt.Authority?.ToString();
+        bearer.RequireHttpsMetadata = jwt.RequireHttpsMetadata;
+        bearer.MapInboundClaims = false;
+        bearer.SaveToken = false;
+        // The generic 401 is written by OnChallenge; details stay in the security event.
+        bearer.IncludeErrorDetails = false;
+        bearer.RefreshOnIssuerKeyNotFound = true;
+        bearer.AutomaticRefreshInterval = jwt.MetadataRefreshInterval;
+        bearer.RefreshInterval = jwt.KeyRefreshInterval;
+
+        bearer.TokenHandlers.Clear();
+        bearer.TokenHandlers.Add(new JsonWebTokenHandler { MapInboundClaims = false, MaximumTokenSizeInBytes = jwt.MaxTokenSize });
+
+        bearer.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidateIssuer = true,
+            ValidIssuer = jwt.Issuer,
+            ValidateAudience = true,
+            ValidAudiences = jwt.Audiences,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = true,
+            // A token whose kid matches no issuer key fails as unknown_key instead of being tried against every key.
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = jwt.ValidAlgorithms,
+            ValidTypes = jwt.ValidTypes,
+            ClockSkew = jwt.ClockSkew,
+            NameClaimType = "sub",
+            RoleClaimType = "role",
+        };
+
+        bearer.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context => PreValidate(context, jwt),
+            OnAuthenticationFailed = context =>
+            {
+                context.HttpContext.Items.TryAdd(FailureReasonItem, JwtFailureReasons.FromException(context.Exception));
+                return Task.CompletedTask;
+            },
+            OnChallenge = WriteChallengeAsync,
+        };
+    }
+
+    /// <summary>
+    /// Cheap structural checks before any key lookup: size, shape, algorithm and embedded keys. They give
+    /// the exact reason and keep attacker-shaped tokens away from the metadata refresh path.
+    /// </summary>
+    private static Task PreValidate(MessageReceivedContext context, JwtValidationOptions jwt)
+    {
+        string authorization = context.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            // No token (or another scheme): nothing to validate; a protected endpoint will challenge.
+            context.NoResult();
+            return Task.CompletedTask;
+        }
+
+        var token = authorization["Bearer ".Length..].Trim();
+        string? reason = null;
+        if (token.Length == 0)
+        {
+            context.NoResult();
+            return Task.CompletedTask;
+        }
+
+        if (token.Length > jwt.MaxTokenSize)
+        {
+            reason = JwtFailureReasons.TokenTooLarge;
+        }
+        else
+        {
+            try
+            {
+                var parsed = new JsonWebToken(token);
+                if (!jwt.ValidAlgorithms.Contains(parsed.Alg, StringComparer.Ordinal) || JwtValidationOptions.ForbiddenAlgorithms.Contains(parsed.Alg))
+                {
+                    reason = JwtFailureReasons.AlgorithmNotAllowed;
+                }
+                else if (_embeddedKeyHeaders.Any(header => parsed.TryGetHeaderValue<object>(header, out _)))
+                {
+                    // Keys come only from the issuer's metadata; a token offering its own key is an attack.
+                    reason = JwtFailureReasons.EmbeddedKey;
+                }
+            }
+            catch (ArgumentException)
+            {
+                reason = JwtFailureReasons.Malformed;
+            }
+        }
+
+        if (reason is not null)
+        {
+            context.HttpContext.Items[FailureReasonItem] = reason;
+            context.Fail(reason);
+            return Task.CompletedTask;
+        }
+
+        context.Token = token;
+        return Task.CompletedTask;
+    }
+
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+
+        var http = context.HttpContext;
+        var reason = http.Items.TryGetValue(FailureReasonItem, out var stored) && stored is string known
+            ? known
+            : context.AuthenticateFailure is { } failure ? JwtFailureReasons.FromException(failure) : JwtFailureReasons.MissingToken;
+
+        var recorder = http.RequestServices.GetRequiredService<SecurityEventRecorder>();
+        recorder.Record(http, SecurityEventKinds.AuthenticationFailed, JwtFailureReasons.SeverityOf(reason), reason);
+
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        // RFC 6750 §3.1: no error code when the request carried no credential at all.
+        http.Response.Headers.WWWAuthenticate = reason == JwtFailureReasons.MissingToken ? "Bearer" : "Bearer error=\"invalid_token\"";
+        await ProblemResponses.WriteAsync(http, StatusCodes.Status401Unauthorized);
+    }
+}
+
+/// <summary>Start-up rules that data annotations cannot express.</summary>
+internal sealed class JwtValidationOptionsValidator(IHostEnvironment environment) : IValidateOptions<JwtValidationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JwtValidationOptions options)
+    {
+        var failures = new List<string>();
+
+        var forbidden = options.ValidAlgorithms.Where(JwtValidationOptions.ForbiddenAlgorithms.Contains).ToList();
+        if (forbidden.Count > 0)
+        {
+            failures.Add($"Security:Jwt:ValidAlgorithms contains {string.Join(", ", forbidden)}: only asymmetric algorithms are allowed.");
+        }
+
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > JwtValidationOptions.MaxClockSkew)
+        {
+            failures.Add($"Security:Jwt:ClockSkew must be between 0 and {JwtValidationOptions.MaxClockSkew}.");
+        }
+
+        if (options.Authority is { } authority)
+        {
+            if (!authority.IsAbsoluteUri)
+            {
+                failures.Add("Security:Jwt:Authority must be an absolute URL.");
+            }
+            else if (!environment.IsDevelopment() && (!options.RequireHttpsMetadata || authority.Scheme != Uri.UriSchemeHttps))
+            {
+                failures.Add("Outside Development, Security:Jwt:Authority must be https and RequireHttpsMetadata must stay true.");
+            }
+
+            if (options.Audiences.Length == 0 || options.Audiences.Any(string.IsNullOrWhiteSpace))
+            {
+                failures.Add("Security:Jwt:Audiences is required when an Authority is set: a token for another API must be refused.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MicroSecure.ServiceDefaults.Security;
+
+/// <summary>One named policy's requirements, from <c>Security:Authorization:Policies:{name}</c>.</summary>
+public sealed class PolicyRequirements
+{
+    /// <summary>Scopes the token must carry, all of them.</summary>
+    public string[] Scopes { get; set; } = [];
+
+    /// <summary>Roles of which the caller must hold at least one.</summary>
+    public string[] Roles { get; set; } = [];
+}
+
+/// <summary>Deny by default: every endpoint needs an authenticated caller unless it says otherwise.</summary>
+public static class AuthorizationExtensions
+{
+    /// <summary>Configuration section of the named policies.</summary>
+    public const string PoliciesSection = "Security:Authorization:Policies";
+
+    /// <summary>
+    /// Sets the fallback policy to "authenticated" and registers the scope- and role-based policies
+    /// configured under <c>Security:Authorization:Policies</c> (a policy with neither is a start-up error).
+    /// </summary>
+    public static TBuilder AddDenyByDefaultAuthorization<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var configured = builder.Configuration.GetSection(PoliciesSection).Get<Dictionary<string, PolicyRequirements>>() ?? [];
+        var empty = configured.Where(p => p.Value.Scopes.Length == 0 && p.Value.Roles.Length == 0).Select(p => p.Key).ToList();
+        if (empty.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"Authorization policies {string.Join(", ", empty)} require nothing: give each at least one scope or role under {PoliciesSection}.");
+        }
+
+        var authorization = builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationEvents>();
+
+        foreach (var (name, requirements) in configured)
+        {
+            authorization.AddPolicy(name, policy =>
+            {
+                policy.RequireAuthenticatedUser();
+                if (requirements.Scopes.Length > 0)
+                {
+                    policy.RequireAssertion(context => HasScopes(context.User, requirements.Scopes));
+                }
+
+                if (requirements.Roles.Length > 0)
+                {
+                    policy.RequireRole(requirements.Roles);
+                }
+            });
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// True when the caller's token grants every one of <paramref name="required"/>. OAuth puts scopes in
+    /// one space-separated <c>scope</c> claim; some issuers emit one claim per scope, so both are read.
+    /// </summary>
+    public static bool HasScopes(ClaimsPrincipal user, IEnumerable<string> required)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(required);
+
+        var granted = user.FindAll("scope")
+            .SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToHashSet(StringComparer.Ordinal);
+        return required.All(granted.Contains);
+    }
+}
+
+/// <summary>
+/// Object-level authorization for data access: the owner or an administrator may see a resource, nobody
+/// else. Use it in the query, so a non-owner's lookup finds nothing and answers 404: a 403 would confirm
+/// that the object exists.
+/// </summary>
+public static class ResourceOwnership
+{
+    /// <summary>The role that may act on every user's resources.</summary>
+    public const string AdminRole = "admin";
+
+    /// <summary>The caller's subject (<c>sub</c>), or null for an anonymous caller.</summary>
+    public static string? SubjectOf(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.Identity?.IsAuthenticated == true ? user.FindFirst("sub")?.Value : null;
+    }
+
+    /// <summary>True when the caller owns the resource or is an administrator.</summary>
+    public static bool CanAccess(ClaimsPrincipal user, string ownerId)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.IsInRole(AdminRole) || (SubjectOf(user) is { } subject && string.Equals(subject, ownerId, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Narrows <paramref name="query"/> to the caller's own rows unless the caller is an administrator.
+    /// An anonymous caller gets nothing.
+    /// </summary>
+    public static IQueryable<T> OwnedBy<T>(this IQueryable<T> query, ClaimsPrincipal user, System.Linq.Expressions.Expression<Func<T, string>> owner)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(owner);
+
+        if (user.IsInRole(AdminRole))
+        {
+            return query;
+        }
+
+        var subject = SubjectOf(user);
+        if (subject is null)
+        {
+            return query.Where(_ => false);
+        }
+
+        // Compare against a member of a captured object, not a constant, so EF Core sends a parameter and
+        // reuses one compiled query for every caller.
+        var captured = System.Linq.Expressions.Expression.Property(
+            System.Linq.Expressions.Expression.Constant(new SubjectHolder(subject)), nameof(SubjectHolder.Value));
+        var equals = System.Linq.Expressions.Expression.Equal(owner.Body, captured);
+        return query.Where(System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(equals, owner.Parameters));
+    }
+
+    private sealed record SubjectHolder(string Value);
+}

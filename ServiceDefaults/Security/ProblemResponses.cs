@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MicroSecure.ServiceDefaults.Security;
+
+/// <summary>
+/// RFC 9457 problem details for every error the pipeline produces: exceptions, empty 4xx/5xx responses
+/// (404, 405, 413, 429, ...) and the 401 challenge. Outside Development nothing of an exception reaches the
+/// body, only a trace id to find it in the logs.
+/// </summary>
+public static class ProblemResponses
+{
+    /// <summary>Registers the problem-details writer with a trace id on every response.</summary>
+    public static TBuilder AddSafeErrors<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var isDevelopment = builder.Environment.IsDevelopment();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+            if (!isDevelopment)
+            {
+                // The default writer may put exception details here; only the status's generic text may leave.
+                context.ProblemDetails.Detail = null;
+                context.ProblemDetails.Extensions.Remove("exception");
+            }
+        });
+
+        return builder;
+    }
+
+    /// <summary>Adds the exception handler and status-code pages (problem details for bodiless errors).</summary>
+    public static IApplicationBuilder UseSafeErrors(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Writes a problem-details body for <paramref name="status"/> (with no detail text).</summary>
+    public static async Task WriteAsync(HttpContext context, int status)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+
+        context.Response.StatusCode = status;
+        if (context.RequestServices.GetService<IProblemDetailsService>() is { } problems)
+        {
+            await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = status },
+            });
+        }
+    }
+}

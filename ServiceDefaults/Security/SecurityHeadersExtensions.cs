@@ -1,0 +1,95 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MicroSecure.ServiceDefaults.Security;
+
+/// <summary>The two header policies (DESIGN.md "Headers").</summary>
+public static class SecurityHeaderPolicies
+{
+    /// <summary>For APIs: nothing may be rendered, framed or cached.</summary>
+    public const string Api = "api";
+
+    /// <summary>For HTML pages (Blazor, sign-in): scripts only from this origin with a per-request nonce.</summary>
+    public const string Page = "page";
+
+    /// <summary>Configuration key naming the service's default policy (<c>api</c> unless it serves pages).</summary>
+    public const string DefaultPolicyKey = "Security:Headers:DefaultPolicy";
+
+    /// <summary>HSTS max-age: one year.</summary>
+    public const int HstsMaxAgeSeconds = 31_536_000;
+}
+
+/// <summary>Security headers on every response, errors included, through NetEscapades.AspNetCore.SecurityHeaders.</summary>
+public static class SecurityHeadersExtensions
+{
+    /// <summary>
+    /// Registers the <c>api</c> and <c>page</c> policies and makes the one named by
+    /// <c>Security:Headers:DefaultPolicy</c> the default. An endpoint can pick the other with
+    /// <c>WithSecurityHeadersPolicy(SecurityHeaderPolicies.Page)</c>.
+    /// </summary>
+    public static TBuilder AddSecurityHeaders<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        var defaultPolicy = builder.Configuration[SecurityHeaderPolicies.DefaultPolicyKey] ?? SecurityHeaderPolicies.Api;
+        if (defaultPolicy is not (SecurityHeaderPolicies.Api or SecurityHeaderPolicies.Page))
+        {
+            throw new InvalidOperationException(
+                $"{SecurityHeaderPolicies.DefaultPolicyKey} is '{defaultPolicy}': use '{SecurityHeaderPolicies.Api}' or '{SecurityHeaderPolicies.Page}'.");
+        }
+
+        var hsts = !builder.Environment.IsDevelopment();
+        var api = ApiPolicy(hsts);
+        var page = PagePolicy(hsts);
+
+        builder.Services.AddSecurityHeaderPolicies()
+            .AddPolicy(SecurityHeaderPolicies.Api, api)
+            .AddPolicy(SecurityHeaderPolicies.Page, page)
+            .SetDefaultPolicy(defaultPolicy == SecurityHeaderPolicies.Page ? page : api);
+
+        return builder;
+    }
+
+    private static HeaderPolicyCollection Common(bool hsts)
+    {
+        var policy = new HeaderPolicyCollection()
+            .AddContentTypeOptionsNoSniff()
+            .AddFrameOptionsDeny()
+            .AddReferrerPolicyNoReferrer()
+            .AddCrossOriginOpenerPolicy(coop => coop.SameOrigin())
+            .AddCrossOriginResourcePolicy(corp => corp.SameOrigin())
+            .AddCustomHeader("X-Permitted-Cross-Domain-Policies", "none")
+            .AddPermissionsPolicyWithDefaultSecureDirectives()
+            .AddCustomHeader("Cache-Control", "no-store")
+            .RemoveServerHeader()
+            .RemoveCustomHeader("X-Powered-By");
+
+        // Sent only on HTTPS requests (and never for localhost) by the library; Development never sends it
+        // so a developer's browser does not pin localhost to HTTPS.
+        return hsts ? policy.AddStrictTransportSecurityMaxAgeIncludeSubDomains(SecurityHeaderPolicies.HstsMaxAgeSeconds) : policy;
+    }
+
+    private static HeaderPolicyCollection ApiPolicy(bool hsts) =>
+        Common(hsts).AddContentSecurityPolicy(csp =>
+        {
+            csp.AddDefaultSrc().None();
+            csp.AddFrameAncestors().None();
+        });
+
+    private static HeaderPolicyCollection PagePolicy(bool hsts) =>
+        Common(hsts).AddContentSecurityPolicy(csp =>
+        {
+            csp.AddDefaultSrc().Self();
+            csp.AddScriptSrc().Self().WithNonce().StrictDynamic();
+            csp.AddStyleSrc().Self();
+            csp.AddImgSrc().Self().Data();
+            csp.AddFontSrc().Self();
+            // Blazor Server's circuit runs over a same-origin WebSocket, which 'self' covers.
+            csp.AddConnectSrc().Self();
+            csp.AddObjectSrc().None();
+            csp.AddBaseUri().Self();
+            csp.AddFormAction().Self();
+            csp.AddFrameAncestors().None();
+        });
+}

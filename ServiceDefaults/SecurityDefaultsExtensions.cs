@@ -1,0 +1,71 @@
+using MicroSecure.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The security half of the service defaults: every piece is configured from the <c>Security</c> section
+/// and validated at start, so a weak or contradictory setting stops the service instead of running it
+/// insecurely.
+/// </summary>
+public static class SecurityDefaultsExtensions
+{
+    private sealed class Marker;
+
+    /// <summary>
+    /// Adds strict JWT validation, deny-by-default authorization, security headers, distributed rate
+    /// limiting, trusted-proxy handling, CORS, request limits, safe errors and security events.
+    /// </summary>
+    public static TBuilder AddSecurityDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        builder.Services.AddSingleton<Marker>();
+        builder.AddSecurityEvents();
+        builder.AddSafeErrors();
+        builder.AddSecurityHeaders();
+        builder.AddTrustedProxies();
+        builder.AddRequestLimits();
+        builder.AddCorsAllowList();
+        builder.AddJwtValidation();
+        builder.AddDenyByDefaultAuthorization();
+        builder.AddDistributedRateLimiting();
+
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(
+            "Microsoft.AspNetCore.Authentication",
+            "Microsoft.AspNetCore.Authorization",
+            "Microsoft.AspNetCore.RateLimiting"));
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the security middleware in the one order that works: the client address is settled first,
+    /// headers are attached before anything can fail, errors become problem details, routing picks the
+    /// endpoint whose metadata the later steps read, the caller is authenticated before the rate limiter
+    /// partitions by subject, and authorization comes last.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="AddSecurityDefaults{TBuilder}"/> was not called.</exception>
+    public static WebApplication UseSecurityDefaults(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        if (app.Services.GetService<Marker>() is null)
+        {
+            throw new InvalidOperationException("Call builder.AddSecurityDefaults() (or AddServiceDefaults()) before UseSecurityDefaults().");
+        }
+
+        app.UseForwardedHeaders();
+        app.UseSecurityHeaders();
+        app.UseSafeErrors();
+        app.UseRouting();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseDistributedRateLimiting();
+        app.UseAuthorization();
+        app.UseRequestLimits();
+
+        return app;
+    }
+}

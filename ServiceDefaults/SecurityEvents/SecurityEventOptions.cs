@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MicroSecure.ServiceDefaults.SecurityEvents;
+
+/// <summary>How security events are buffered and exported. Bound from <c>Security:Events</c>.</summary>
+public sealed class SecurityEventOptions
+{
+    /// <summary>Configuration section the options bind from.</summary>
+    public const string SectionName = "Security:Events";
+
+    /// <summary>
+    /// The collector's batch endpoint (the dashboard's <c>/api/security-events</c>). Null: events are still
+    /// counted in OpenTelemetry and logged, but not exported.
+    /// </summary>
+    public Uri? CollectorUrl { get; set; }
+
+    /// <summary>
+    /// Events held in memory while the collector is slow or down. Past it, new events are dropped and
+    /// counted exactly, so a flood can never exhaust memory or block a request.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public int BufferCapacity { get; set; } = 10_000;
+
+    /// <summary>Largest batch sent in one request; the collector accepts at most 1000.</summary>
+    [Range(1, 1000)]
+    public int MaxBatchSize { get; set; } = 500;
+
+    /// <summary>How long a partial batch waits for more events before it is sent.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First delay after a failed export; doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest delay between export attempts.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long shutdown waits to deliver what is still buffered.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

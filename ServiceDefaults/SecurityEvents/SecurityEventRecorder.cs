@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace MicroSecure.ServiceDefaults.SecurityEvents;
+
+/// <summary>
+/// Builds events from the request at hand so every service fills the schema the same way: the route
+/// template rather than the URL (no query strings, no identifiers an attacker chose), the client address
+/// as trusted-proxy processing left it, and the caller's subject or client id.
+/// </summary>
+public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider timeProvider, SecurityEventSource source)
+{
+    private const int MaxSubjectLength = 200;
+
+    /// <summary>Records an event about <paramref name="context"/>'s request.</summary>
+    public void Record(
+        HttpContext context, string kind, string severity, string? reason = null, string? policy = null, long count = 1, string? subject = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+
+        sink.Record(new SecurityEvent
+        {
+            Id = Guid.NewGuid(),
+            Timestamp = timeProvider.GetUtcNow().UtcDateTime,
+            Service = source.Service,
+            Kind = kind,
+            Severity = severity,
+            Reason = reason,
+            ClientIp = context.Connection.RemoteIpAddress?.ToString(),
+            Subject = Truncate(subject ?? SubjectOf(context)),
+            Route = RouteOf(context),
+            Method = MethodOf(context.Request.Method),
+            TraceId = Activity.Current?.TraceId.ToHexString(),
+            Policy = policy,
+            Count = count,
+        });
+    }
+
+    /// <summary>Records an event that belongs to no single request (aggregates, limiter fallbacks).</summary>
+    public void Record(
+        string kind, string severity, string? reason = null, string? policy = null, long count = 1,
+        string? subject = null, string? clientIp = null, string? route = null, string? method = null)
+    {
+        sink.Record(new SecurityEvent
+        {
+            Id = Guid.NewGuid(),
+            Timestamp = timeProvider.GetUtcNow().UtcDateTime,
+            Service = source.Service,
+            Kind = kind,
+            Severity = severity,
+            Reason = reason,
+            ClientIp = clientIp,
+            Subject = Truncate(subject),
+            Route = route,
+            Method = method,
+            Policy = policy,
+            Count = count,
+        });
+    }
+
+    internal static string? SubjectOf(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true
+            ? context.User.FindFirst("sub")?.Value ?? context.User.FindFirst("client_id")?.Value
+            : null;
+
+    internal static string? RouteOf(HttpContext context) =>
+        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+
+    // Only the standard methods are stored verbatim; anything else is attacker-chosen text.
+    internal static string MethodOf(string method) => method switch
+    {
+        _ when HttpMethods.IsGet(method) => HttpMethods.Get,
+        _ when HttpMethods.IsPost(method) => HttpMethods.Post,
+        _ when HttpMethods.IsPut(method) => HttpMethods.Put,
+        _ when HttpMethods.IsDelete(method) => HttpMethods.Delete,
+        _ when HttpMethods.IsPatch(method) => HttpMethods.Patch,
+        _ when HttpMethods.IsHead(method) => HttpMethods.Head,
+        _ when HttpMethods.IsOptions(method) => HttpMethods.Options,
+        _ => "OTHER",
+    };
+
+    private static string? Truncate(string? value) =>
+        value is { Length: > MaxSubjectLength } ? value[..MaxSubjectLength] : value;
+}
+
+/// <summary>The name a service reports its events under.</summary>
+/// <param name="Service">The OpenTelemetry service name (the Aspire resource name) or the application name.</param>
+public sealed record SecurityEventSource(string Service);

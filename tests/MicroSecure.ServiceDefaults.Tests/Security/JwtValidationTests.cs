@@ -1,0 +1,184 @@
+using System.Net;
+using System.Security.Cryptography;
+using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.IdentityModel.Tokens;
+
+namespace MicroSecure.ServiceDefaults.Tests.Security;
+
+/// <summary>The attack matrix: every forged, stale or misdirected token gets a generic 401 and a precise recorded reason.</summary>
+public sealed class JwtValidationTests : IAsyncLifetime
+{
+    private static readonly TestIssuer _issuer = new();
+    private readonly RecordingSecurityEventSink _sink = new();
+    private WebApplication _app = null!;
+
+    public async ValueTask InitializeAsync() => _app = await TestApp.StartAsync(_issuer, _sink);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    public static TheoryData<string, string> AttackTokens()
+    {
+        var issuer = _issuer;
+        var valid = TestIssuer.ValidPayload();
+        var rs256 = new { alg = "RS256", typ = "at+jwt", kid = TestIssuer.KeyId };
+        var data = new TheoryData<string, string>();
+
+        foreach (var none in new[] { "none", "None", "NONE", "nOnE" })
+        {
+            data.Add($"alg {none}", TestIssuer.Raw(new { alg = none, typ = "at+jwt" }, valid));
+        }
+
+        data.Add("HS256 signed with the public key", TestIssuer.Raw(new { alg = "HS256", typ = "at+jwt", kid = TestIssuer.KeyId }, valid,
+            input => HMACSHA256.HashData(issuer.PublicKeyBytes(), input)));
+        data.Add("signature stripped", TestIssuer.Raw(rs256, valid));
+
+        var genuine = issuer.CreateToken();
+        var parts = genuine.Split('.');
+        var tamperedPayload = TestIssuer.Raw(rs256, new Dictionary<string, object>(valid) { ["sub"] = "mallory" }).Split('.')[1];
+        data.Add("tampered payload", $"{parts[0]}.{tamperedPayload}.{parts[2]}");
+
+        data.Add("kid path traversal", TestIssuer.Raw(new { alg = "RS256", typ = "at+jwt", kid = "../../../../etc/passwd" }, valid, issuer.SignRs256));
+        data.Add("kid SQL injection", TestIssuer.Raw(new { alg = "RS256", typ = "at+jwt", kid = "x' UNION SELECT 'key' --" }, valid, issuer.SignRs256));
+
+        using var attacker = RSA.Create(2048);
+        var attackerJwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(attacker.ExportParameters(false)));
+        byte[] SignAsAttacker(byte[] input) => attacker.SignData(input, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        data.Add("embedded jwk", TestIssuer.Raw(new { alg = "RS256", typ = "at+jwt", jwk = new { kty = "RSA", n = attackerJwk.N, e = attackerJwk.E } }, valid, SignAsAttacker));
+        data.Add("jku to a foreign key", TestIssuer.Raw(new { alg = "RS256", typ = "at+jwt", kid = "attacker", jku = "https://attacker.test/jwks.json" }, valid, SignAsAttacker));
+        data.Add("x5u to a foreign key", TestIssuer.Raw(new { alg = "RS256", typ = "at+jwt", kid = "attacker", x5u = "https://attacker.test/cert.pem" }, valid, SignAsAttacker));
+        data.Add("known kid, attacker's signature", TestIssuer.Raw(rs256, valid, SignAsAttacker));
+
+        data.Add("expired", issuer.CreateToken(d => { d.NotBefore = DateTime.UtcNow.AddMinutes(-20); d.IssuedAt = d.NotBefore; d.Expires = DateTime.UtcNow.AddMinutes(-10); }));
+        data.Add("nbf in the future", issuer.CreateToken(d => { d.NotBefore = DateTime.UtcNow.AddMinutes(10); d.Expires = DateTime.UtcNow.AddMinutes(20); }));
+        data.Add("missing exp", TestIssuer.Raw(rs256, TestIssuer.ValidPayload(expiresIn: null), issuer.SignRs256));
+        data.Add("wrong issuer", issuer.CreateToken(d => d.Issuer = "https://evil.test"));
+        data.Add("wrong audience", issuer.CreateToken(d => d.Audience = "catalog-api"));
+        data.Add("wrong typ (an ID token)", issuer.CreateToken(d => d.TokenType = "JWT"));
+        data.Add("oversized", issuer.CreateToken(d => d.Claims["padding"] = new string('A', 10_000)));
+        data.Add("garbage", "not-a-jwt");
+        data.Add("three garbage segments", "aaa.bbb.ccc");
+        return data;
+    }
+
+    private static readonly Dictionary<string, string> _expectedReasons = new()
+    {
+        ["alg none"] = JwtFailureReasons.AlgorithmNotAllowed,
+        ["alg None"] = JwtFailureReasons.AlgorithmNotAllowed,
+        ["alg NONE"] = JwtFailureReasons.AlgorithmNotAllowed,
+        ["alg nOnE"] = JwtFailureReasons.AlgorithmNotAllowed,
+        ["HS256 signed with the public key"] = JwtFailureReasons.AlgorithmNotAllowed,
+        ["signature stripped"] = JwtFailureReasons.BadSignature,
+        ["tampered payload"] = JwtFailureReasons.BadSignature,
+        ["kid path traversal"] = JwtFailureReasons.UnknownKey,
+        ["kid SQL injection"] = JwtFailureReasons.UnknownKey,
+        ["embedded jwk"] = JwtFailureReasons.EmbeddedKey,
+        ["jku to a foreign key"] = JwtFailureReasons.EmbeddedKey,
+        ["x5u to a foreign key"] = JwtFailureReasons.EmbeddedKey,
+        ["known kid, attacker's signature"] = JwtFailureReasons.BadSignature,
+        ["expired"] = JwtFailureReasons.TokenExpired,
+        ["nbf in the future"] = JwtFailureReasons.TokenNotYetValid,
+        ["missing exp"] = JwtFailureReasons.MissingExpiration,
+        ["wrong issuer"] = JwtFailureReasons.WrongIssuer,
+        ["wrong audience"] = JwtFailureReasons.WrongAudience,
+        ["wrong typ (an ID token)"] = JwtFailureReasons.WrongType,
+        ["oversized"] = JwtFailureReasons.TokenTooLarge,
+        ["garbage"] = JwtFailureReasons.Malformed,
+        ["three garbage segments"] = JwtFailureReasons.Malformed,
+    };
+
+    [Theory]
+    [MemberData(nameof(AttackTokens))]
+    public async Task WhenTokenIsForgedOrInvalid_Returns401AndRecordsTheReason(string attack, string token)
+    {
+        using var client = _app.Client(token);
+
+        using var response = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("IDX", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(_expectedReasons[attack], body, StringComparison.Ordinal);
+
+        var recorded = Assert.Single(_sink.Events);
+        Assert.Equal(SecurityEventKinds.AuthenticationFailed, recorded.Kind);
+        Assert.Equal(_expectedReasons[attack], recorded.Reason);
+        Assert.Equal("/api/items", recorded.Route);
+        AssertCarriesNoSecret(recorded, token);
+    }
+
+    [Fact]
+    public async Task WhenTokenIsMissing_Returns401WithoutErrorCodeAndRecordsMissingToken()
+    {
+        using var client = _app.Client();
+
+        using var response = await client.GetAsync(new Uri("/api/items?access_token=leaked&password=hunter2", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+        var recorded = Assert.Single(_sink.Events);
+        Assert.Equal(JwtFailureReasons.MissingToken, recorded.Reason);
+        AssertCarriesNoSecret(recorded, "leaked");
+        AssertCarriesNoSecret(recorded, "hunter2");
+    }
+
+    [Fact]
+    public async Task WhenTokenIsValid_Returns200AndRecordsNothing()
+    {
+        using var client = _app.Client(_issuer.CreateToken());
+
+        using var response = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(_sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed);
+    }
+
+    [Fact]
+    public async Task WhenTokenLacksTheRole_Returns403AndRecordsAuthorizationDenied()
+    {
+        using var client = _app.Client(_issuer.CreateToken());
+
+        using var response = await client.GetAsync(new Uri("/api/admin", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var recorded = Assert.Single(_sink.Events);
+        Assert.Equal(SecurityEventKinds.AuthorizationDenied, recorded.Kind);
+        Assert.Equal("alice", recorded.Subject);
+    }
+
+    [Theory]
+    [InlineData("orders:read", HttpStatusCode.OK)]
+    [InlineData("orders:read orders:write", HttpStatusCode.OK)]
+    [InlineData("orders:write", HttpStatusCode.Forbidden)]
+    [InlineData("orders:reader", HttpStatusCode.Forbidden)]
+    public async Task ScopePolicy_RequiresTheExactScope(string scope, HttpStatusCode expected)
+    {
+        using var client = _app.Client(_issuer.CreateToken(scope: scope));
+
+        using var response = await client.GetAsync(new Uri("/api/scoped", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminRole_PassesTheRolePolicy()
+    {
+        using var client = _app.Client(_issuer.CreateToken(roles: "admin"));
+
+        using var response = await client.GetAsync(new Uri("/api/admin", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static void AssertCarriesNoSecret(SecurityEvent recorded, string secret)
+    {
+        foreach (var value in new[] { recorded.Reason, recorded.Route, recorded.Subject, recorded.ClientIp, recorded.Method, recorded.Policy, recorded.TraceId })
+        {
+            Assert.DoesNotContain(secret, value ?? "", StringComparison.Ordinal);
+            Assert.DoesNotContain("?", value ?? "", StringComparison.Ordinal);
+        }
+    }
+}
