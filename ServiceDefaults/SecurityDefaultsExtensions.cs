@@ -60,6 +60,7 @@ public static class SecurityDefaultsExtensions
         app.UseSecurityHeaders();
         app.UseSafeErrors();
         app.UseRouting();
+        app.UseRequestBodyLimit();
         app.UseCors();
         app.UseAuthentication();
         app.UseDistributedRateLimiting();

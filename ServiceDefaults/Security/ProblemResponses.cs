@@ -38,7 +38,11 @@ public static class ProblemResponses
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A malformed or oversized request that fails deep in the framework is still the client's error.
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         return app;
     }

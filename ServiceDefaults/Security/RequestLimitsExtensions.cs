@@ -78,6 +78,9 @@ public static class RequestLimitsExtensions
         return builder;
     }
 
-    /// <summary>Enforces the request timeout.</summary>
+    /// <summary>Refuses bodies declared over the endpoint's limit (413). Call after routing.</summary>
+    public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.UseMiddleware<RequestBodyLimit>();
+
+    /// <summary>Enforces the request timeout. Call after routing, so endpoint-specific timeouts apply.</summary>
     public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app) => app.UseRequestTimeouts();
 }

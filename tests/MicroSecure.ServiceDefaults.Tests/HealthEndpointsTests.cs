@@ -9,19 +9,21 @@ public sealed class HealthEndpointsTests
 {
     private static async Task<WebApplication> StartAsync(string environment, int? managementPort)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = EmptyContentRoot() });
         builder.WebHost.UseTestServer();
         if (managementPort is int port)
         {
             builder.Configuration["HealthChecks:ManagementPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        builder.AddDefaultHealthChecks();
+        builder.AddServiceDefaults();
         var app = builder.Build();
         app.MapDefaultEndpoints();
         await app.StartAsync(TestContext.Current.CancellationToken);
         return app;
     }
+
+    private static string EmptyContentRoot() => Directory.CreateTempSubdirectory("microsecure-health-").FullName;
 
     private static async Task<HttpStatusCode> GetAsync(WebApplication app, string path, string host)
     {
@@ -45,11 +47,12 @@ public sealed class HealthEndpointsTests
     [Theory]
     [InlineData("/health")]
     [InlineData("/alive")]
-    public async Task InProductionWithoutManagementPort_HealthEndpointsAreNotMapped(string path)
+    public async Task InProductionWithoutManagementPort_HealthEndpointsAreNotServed(string path)
     {
         await using var app = await StartAsync(Environments.Production, managementPort: null);
 
-        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(app, path, "localhost:8080"));
+        // Not mapped, so the deny-by-default fallback answers: an anonymous prober learns nothing.
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(app, path, "localhost:8080"));
     }
 
     [Theory]
@@ -60,8 +63,8 @@ public sealed class HealthEndpointsTests
         await using var app = await StartAsync(Environments.Production, managementPort: 8081);
 
         Assert.Equal(HttpStatusCode.OK, await GetAsync(app, path, "service:8081"));
-        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(app, path, "service:8080"));
-        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(app, path, "service"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(app, path, "service:8080"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(app, path, "service"));
     }
 
     [Theory]
@@ -70,10 +73,10 @@ public sealed class HealthEndpointsTests
     [InlineData("not-a-port")]
     public async Task WhenManagementPortIsInvalid_StartFails(string value)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = EmptyContentRoot() });
         builder.WebHost.UseTestServer();
         builder.Configuration["HealthChecks:ManagementPort"] = value;
-        builder.AddDefaultHealthChecks();
+        builder.AddServiceDefaults();
 
         await using var app = builder.Build();
 

@@ -25,7 +25,10 @@ public static class TestApp
         IDictionary<string, string?>? settings = null,
         Action<WebApplication>? map = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        // An empty content root: appsettings.json files that referenced service projects copy into the test
+        // output must not configure the app under test.
+        var contentRoot = Directory.CreateTempSubdirectory("microsecure-testapp-").FullName;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = contentRoot });
         builder.WebHost.UseTestServer();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
