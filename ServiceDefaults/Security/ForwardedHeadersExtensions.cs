@@ -49,7 +49,10 @@ public static class ForwardedHeadersExtensions
         builder.Services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IOptions<TrustedProxyOptions>>((forwarded, trusted) =>
             {
-                forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                // Empty KnownProxies and KnownIPNetworks would mean "trust every address" to the middleware, so
+                // with nothing configured the headers are not processed at all.
+                var anyTrusted = trusted.Value.KnownProxies.Length > 0 || trusted.Value.KnownNetworks.Length > 0;
+                forwarded.ForwardedHeaders = anyTrusted ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto : ForwardedHeaders.None;
                 forwarded.ForwardLimit = trusted.Value.ForwardLimit;
                 // The defaults trust loopback; here only what is configured counts.
                 forwarded.KnownProxies.Clear();

@@ -19,6 +19,31 @@ public static class TestInfrastructure
     /// <summary>Redis connection string (host:port).</summary>
     public static string RequireRedis() => Require(RedisVariable, "Redis");
 
+    /// <summary>
+    /// The redis-server program, for tests that must stop and restart their own Redis without disturbing
+    /// the shared one. scripts/test.sh installs it.
+    /// </summary>
+    public static string RequireRedisServerProgram()
+    {
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+        {
+            var candidate = Path.Combine(folder, "redis-server");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        const string Message = "redis-server is not on PATH: install it (apt-get install -y redis-server) or run scripts/test.sh, which does.";
+        if (IsCi)
+        {
+            Assert.Fail(Message);
+        }
+
+        Assert.Skip(Message);
+        return "";
+    }
+
     private static string Require(string variable, string server)
     {
         var value = Environment.GetEnvironmentVariable(variable);

@@ -23,7 +23,8 @@ public static class TestApp
         RecordingSecurityEventSink? sink = null,
         string environment = "Production",
         IDictionary<string, string?>? settings = null,
-        Action<WebApplication>? map = null)
+        Action<WebApplication>? map = null,
+        System.Net.IPAddress? remoteIp = null)
     {
         // An empty content root: appsettings.json files that referenced service projects copy into the test
         // output must not configure the app under test.
@@ -45,6 +46,12 @@ public static class TestApp
         if (sink is not null)
         {
             builder.Services.AddSingleton<ISecurityEventSink>(sink);
+        }
+
+        if (remoteIp is not null)
+        {
+            // TestServer has no socket; this stands in for the address the connection came from.
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new RemoteIpStartupFilter(remoteIp));
         }
 
         builder.AddServiceDefaults();
@@ -92,4 +99,17 @@ public static class TestApp
 
         return client;
     }
+}
+
+internal sealed class RemoteIpStartupFilter(System.Net.IPAddress address) : Microsoft.AspNetCore.Hosting.IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            context.Connection.RemoteIpAddress = address;
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
 }

@@ -1,0 +1,168 @@
+using System.Net;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using MicroSecure.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace MicroSecure.ServiceDefaults.Tests.Security;
+
+/// <summary>Distributed limits against real Redis: shared budgets, spoof resistance, outage and recovery.</summary>
+public sealed class RateLimitingTests
+{
+    private static readonly TestIssuer _issuer = new();
+
+    private static Dictionary<string, string?> Settings(string service, string redis, int globalLimit = 1000, int perUserLimit = 1000) => new()
+    {
+        ["OTEL_SERVICE_NAME"] = service,
+        ["ConnectionStrings:redis"] = redis,
+        ["Security:RateLimiting:Policies:global:PermitLimit"] = globalLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Security:RateLimiting:Policies:per-user:PermitLimit"] = perUserLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Security:RateLimiting:RedisRetryInterval"] = "00:00:00.200",
+        ["Security:RateLimiting:EventAggregationWindow"] = "00:00:00.200",
+    };
+
+    private static async Task<HttpStatusCode> GetAsync(WebApplication app, string path, string? token = null, Action<HttpRequestMessage>? configure = null)
+    {
+        using var client = app.Client(token);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        configure?.Invoke(request);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task TwoInstancesOfAService_ShareOneBudgetThroughRedis()
+    {
+        var redis = TestInfrastructure.RequireRedis();
+        var settings = Settings("shared-" + Guid.NewGuid().ToString("N"), redis, perUserLimit: 4);
+        await using var first = await TestApp.StartAsync(_issuer, settings: settings);
+        await using var second = await TestApp.StartAsync(_issuer, settings: settings);
+        var token = _issuer.CreateToken(subject: "bob-" + Guid.NewGuid().ToString("N"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            statuses.Add(await GetAsync(i % 2 == 0 ? first : second, "/api/limited", token));
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 4), HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task DifferentUsers_HaveSeparateBudgets()
+    {
+        var settings = Settings("users-" + Guid.NewGuid().ToString("N"), TestInfrastructure.RequireRedis(), perUserLimit: 1);
+        await using var app = await TestApp.StartAsync(_issuer, settings: settings);
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", _issuer.CreateToken(subject: "u1")));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", _issuer.CreateToken(subject: "u2")));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await GetAsync(app, "/api/limited", _issuer.CreateToken(subject: "u1")));
+    }
+
+    [Fact]
+    public async Task SpoofedForwardingHeaders_DoNotMoveAClientToAFreshBudget()
+    {
+        var settings = Settings("spoof-" + Guid.NewGuid().ToString("N"), TestInfrastructure.RequireRedis(), globalLimit: 3);
+        await using var app = await TestApp.StartAsync(_issuer, settings: settings, remoteIp: IPAddress.Parse("203.0.113.7"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            statuses.Add(await GetAsync(app, "/public", configure: request =>
+            {
+                request.Headers.Add("X-Forwarded-For", $"198.51.100.{i}");
+                request.Headers.Add("X-Real-IP", $"198.51.100.{i}");
+                request.Headers.Add("Forwarded", $"for=198.51.100.{i}");
+            }));
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task ForwardedFor_FromAConfiguredProxy_PartitionsByTheRealClient()
+    {
+        var settings = Settings("proxy-" + Guid.NewGuid().ToString("N"), TestInfrastructure.RequireRedis(), globalLimit: 1);
+        settings["Security:ForwardedHeaders:KnownProxies:0"] = "10.0.0.5";
+        await using var app = await TestApp.StartAsync(_issuer, settings: settings, remoteIp: IPAddress.Parse("10.0.0.5"));
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/public", configure: r => r.Headers.Add("X-Forwarded-For", "198.51.100.1")));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/public", configure: r => r.Headers.Add("X-Forwarded-For", "198.51.100.2")));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await GetAsync(app, "/public", configure: r => r.Headers.Add("X-Forwarded-For", "198.51.100.1")));
+    }
+
+    [Fact]
+    public async Task Rejections_AreReportedAsAggregatedEventsWithExactCounts()
+    {
+        var sink = new RecordingSecurityEventSink();
+        var settings = Settings("agg-" + Guid.NewGuid().ToString("N"), TestInfrastructure.RequireRedis(), perUserLimit: 3);
+        await using var app = await TestApp.StartAsync(_issuer, sink, settings: settings);
+        var token = _issuer.CreateToken(subject: "carol");
+
+        for (var i = 0; i < 10; i++)
+        {
+            await GetAsync(app, "/api/limited", token);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (sink.Events.Where(e => e.Kind == SecurityEventKinds.RateLimited).Sum(e => e.Count) < 7 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        var rateLimited = sink.Events.Where(e => e.Kind == SecurityEventKinds.RateLimited).ToList();
+        Assert.Equal(7, rateLimited.Sum(e => e.Count));
+        Assert.All(rateLimited, e =>
+        {
+            Assert.Equal("per-user", e.Policy);
+            Assert.Equal("carol", e.Subject);
+            Assert.Equal("/api/limited", e.Route);
+        });
+        Assert.True(rateLimited.Count < 7, "rejections should be aggregated, not one event each");
+    }
+
+    [Fact]
+    public async Task WhenRedisStops_LocalLimiterTakesOver_AndWhenItReturns_TheSharedBudgetIsBack()
+    {
+        await using var redis = new OwnRedisServer();
+        await redis.StartAsync();
+        var sink = new RecordingSecurityEventSink();
+        var settings = Settings("outage-" + Guid.NewGuid().ToString("N"), redis.ConnectionString, perUserLimit: 3);
+        await using var app = await TestApp.StartAsync(_issuer, sink, settings: settings);
+        var health = app.Services.GetRequiredService<HealthCheckService>();
+        var token = _issuer.CreateToken(subject: "dave");
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+
+        await redis.StopAsync();
+
+        // The local limiter starts its own window: three more pass, the fourth is refused. No 500 on the way.
+        var during = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            during.Add(await GetAsync(app, "/api/limited", token));
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], during);
+        Assert.Contains(sink.Events, e => e.Kind == SecurityEventKinds.RateLimiterFallback && e.Reason == "redis_unavailable");
+        var report = await health.CheckHealthAsync(check => check.Name == "rate-limiter", TestContext.Current.CancellationToken);
+        Assert.Equal(HealthStatus.Degraded, report.Status);
+
+        await redis.StartAsync();
+
+        // Redis restarted empty, so once the limiter is back on it the user has a fresh shared window.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!sink.Events.Any(e => e.Reason == "redis_restored") && DateTime.UtcNow < deadline)
+        {
+            await GetAsync(app, "/public", token);
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains(sink.Events, e => e.Kind == SecurityEventKinds.RateLimiterFallback && e.Reason == "redis_restored");
+        report = await health.CheckHealthAsync(check => check.Name == "rate-limiter", TestContext.Current.CancellationToken);
+        Assert.Equal(HealthStatus.Healthy, report.Status);
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+    }
+}
