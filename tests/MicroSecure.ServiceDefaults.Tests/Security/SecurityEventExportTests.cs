@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MicroSecure.ServiceDefaults.Tests.Security;
+
+/// <summary>A real collector on loopback that can be switched into an outage, and records every batch.</summary>
+internal sealed class Collector : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private Collector(WebApplication app) => _app = app;
+
+    public volatile bool Down;
+
+    public ConcurrentBag<JsonElement[]> Batches { get; } = [];
+
+    public IEnumerable<JsonElement> Events => Batches.SelectMany(b => b);
+
+    public int Refused;
+
+    public Uri Url { get; private set; } = null!;
+
+    public static async Task<Collector> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var collector = new Collector(app);
+        app.MapPost("/api/security-events", async (HttpContext context) =>
+        {
+            if (collector.Down)
+            {
+                Interlocked.Increment(ref collector.Refused);
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            var batch = await JsonSerializer.DeserializeAsync<JsonElement[]>(context.Request.Body);
+            collector.Batches.Add(batch!);
+            return Results.Accepted();
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        collector.Url = new Uri(new Uri(address), "/api/security-events");
+        return collector;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+public sealed class SecurityEventExportTests
+{
+    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Directory.CreateTempSubdirectory().FullName });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_SERVICE_NAME"] = "export-test",
+            ["Security:Events:CollectorUrl"] = collector.ToString(),
+            ["Security:Events:BufferCapacity"] = bufferCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Security:Events:MaxBatchSize"] = maxBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Security:Events:FlushInterval"] = "00:00:00.050",
+            ["Security:Events:InitialRetryDelay"] = "00:00:00.050",
+            ["Security:Events:MaxRetryDelay"] = "00:00:00.200",
+        });
+        builder.AddSecurityEvents();
+        return builder.Build();
+    }
+
+    private static void RecordMany(IHost host, int count, Action<bool>? onResult = null)
+    {
+        var sink = host.Services.GetRequiredService<ISecurityEventSink>();
+        for (var i = 0; i < count; i++)
+        {
+            var accepted = sink.Record(new SecurityEvent
+            {
+                Id = Guid.NewGuid(),
+                Timestamp = DateTime.UtcNow,
+                Service = "export-test",
+                Kind = SecurityEventKinds.AuthenticationFailed,
+                Severity = SecurityEventSeverities.Low,
+                Reason = "token_expired",
+                Count = 1,
+            });
+            onResult?.Invoke(accepted);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Events_AreDeliveredInBatchesNoLargerThanTheLimit()
+    {
+        await using var collector = await Collector.StartAsync();
+        using var host = BuildExporter(collector.Url, maxBatchSize: 50);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        RecordMany(host, 120);
+        await WaitUntilAsync(() => collector.Events.Count() >= 120);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(120, collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count());
+        Assert.All(collector.Batches, batch => Assert.InRange(batch.Length, 1, 50));
+        Assert.InRange(collector.Batches.Count, 3, 120);
+    }
+
+    [Fact]
+    public async Task DuringACollectorOutage_NothingWithinTheBufferIsLost()
+    {
+        await using var collector = await Collector.StartAsync();
+        collector.Down = true;
+        using var host = BuildExporter(collector.Url);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        RecordMany(host, 30);
+        await WaitUntilAsync(() => Volatile.Read(ref collector.Refused) >= 3);
+        collector.Down = false;
+        await WaitUntilAsync(() => collector.Events.Count() >= 30);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(collector.Refused >= 3, "the exporter should have retried during the outage");
+        Assert.Equal(30, collector.Events.Count());
+        Assert.Equal(30, collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count());
+        Assert.Equal(0, host.Services.GetRequiredService<ISecurityEventSink>().Dropped);
+    }
+
+    [Fact]
+    public async Task WhenTheBufferOverflows_TheDropCounterIsExact()
+    {
+        await using var collector = await Collector.StartAsync();
+        collector.Down = true;
+        using var host = BuildExporter(collector.Url, bufferCapacity: 16, maxBatchSize: 10);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        var refusedWrites = 0;
+        RecordMany(host, 100, accepted => refusedWrites += accepted ? 0 : 1);
+        var sink = host.Services.GetRequiredService<ISecurityEventSink>();
+        collector.Down = false;
+        await WaitUntilAsync(() => collector.Events.Count() >= 100 - refusedWrites);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(refusedWrites > 0, "a 16-event buffer must overflow with 100 events and no collector");
+        Assert.Equal(refusedWrites, sink.Dropped);
+        Assert.Equal(100 - refusedWrites, collector.Events.Count());
+    }
+
+    [Fact]
+    public async Task OnShutdown_BufferedEventsAreFlushed()
+    {
+        await using var collector = await Collector.StartAsync();
+        using var host = BuildExporter(collector.Url, maxBatchSize: 1000);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        RecordMany(host, 25);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(25, collector.Events.Count());
+    }
+
+    [Fact]
+    public async Task ExportedEvents_UseTheSchemaNames_AndOmitEmptyFields()
+    {
+        await using var collector = await Collector.StartAsync();
+        using var host = BuildExporter(collector.Url);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        RecordMany(host, 1);
+        await WaitUntilAsync(() => collector.Events.Any());
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        var exported = Assert.Single(collector.Events);
+        var names = exported.EnumerateObject().Select(p => p.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "id", "timestamp", "service", "kind", "severity", "reason", "count" }, names);
+        Assert.DoesNotContain("subject", names);
+    }
+}
