@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +24,7 @@ public static class ProblemResponses
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+            RecordRejectedInput(context.HttpContext, context.ProblemDetails);
             if (!isDevelopment)
             {
                 // The default writer may put exception details here; only the status's generic text may leave.
@@ -31,6 +34,25 @@ public static class ProblemResponses
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// Input refused as invalid (field validation, malformed or mistyped JSON, unknown members, oversized
+    /// body) is a <c>ValidationRejected</c> event. Only the field names travel, never the values.
+    /// </summary>
+    private static void RecordRejectedInput(HttpContext context, ProblemDetails problem)
+    {
+        var reason = problem.Status switch
+        {
+            StatusCodes.Status400BadRequest when problem is HttpValidationProblemDetails => "invalid_fields",
+            StatusCodes.Status400BadRequest => "malformed_body",
+            StatusCodes.Status413PayloadTooLarge => "body_too_large",
+            _ => null,
+        };
+        if (reason is not null && context.RequestServices.GetService<SecurityEventRecorder>() is { } recorder)
+        {
+            recorder.Record(context, SecurityEventKinds.ValidationRejected, SecurityEventSeverities.Low, reason);
+        }
     }
 
     /// <summary>Adds the exception handler and status-code pages (problem details for bodiless errors).</summary>

@@ -146,6 +146,22 @@ public sealed class PipelineResponseTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("{\"name\":\"widget\",\"quantity\":0}", "Quantity")]
+    [InlineData("{\"name\":\"\",\"quantity\":5}", "Name")]
+    [InlineData("{\"name\":\"<script>alert(1)</script><script>alert(1)</script><script>alert(1)</script>\",\"quantity\":5}", "Name")]
+    public async Task InvalidFields_Return400WithFieldErrorsWithoutEchoingTheInput(string json, string field)
+    {
+        using var body = new StringContent(json, Encoding.UTF8, "application/json");
+
+        using var response = await _app.Client(_issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains($"\"{field}\"", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("/no/such/thing")]
     [InlineData("/api/admin/../../etc/passwd")]
     public async Task UnknownPath_AnonymousCaller_Gets401NotARouteMap(string path)

@@ -55,6 +55,8 @@ public static class TestApp
         }
 
         builder.AddServiceDefaults();
+        // As in every service: the validation source generator runs in the assembly that declares the endpoints.
+        builder.Services.AddValidation();
         builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, options =>
         {
             // The test issuer has no discovery endpoint: its key and issuer are given directly.

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Builder;
+
+namespace MicroSecure.ServiceDefaults.Tests.Security;
+
+public sealed class InputRejectionEventTests : IAsyncLifetime
+{
+    private static readonly TestIssuer _issuer = new();
+    private readonly RecordingSecurityEventSink _sink = new();
+    private WebApplication _app = null!;
+
+    public async ValueTask InitializeAsync() => _app = await TestApp.StartAsync(_issuer, _sink);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    [Theory]
+    [InlineData("{\"name\":\"widget\",\"quantity\":1000}", "invalid_fields")]
+    [InlineData("{\"name\":\"widget\",\"quantity\":1,\"ownerId\":\"admin\"}", "malformed_body")]
+    [InlineData("{\"name\":\"' OR 1=1 --\",\"quantity\":\"DROP TABLE\"}", "malformed_body")]
+    public async Task RejectedInput_IsRecordedWithoutItsValues(string json, string reason)
+    {
+        using var body = new StringContent(json, Encoding.UTF8, "application/json");
+
+        using var response = await _app.Client(_issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var recorded = Assert.Single(_sink.Events);
+        Assert.Equal(SecurityEventKinds.ValidationRejected, recorded.Kind);
+        Assert.Equal(reason, recorded.Reason);
+        Assert.Equal("alice", recorded.Subject);
+        Assert.Equal("/api/items", recorded.Route);
+        Assert.Equal("POST", recorded.Method);
+    }
+
+    [Theory]
+    [InlineData("PROPFIND")]
+    [InlineData("X-EVIL\r\nInjected: yes")]
+    public async Task UnusualMethods_AreNotStoredVerbatim(string method)
+    {
+        if (method.Contains('\r', StringComparison.Ordinal))
+        {
+            // HttpClient refuses to send it; the recorder's own mapping is what matters.
+            Assert.Equal("OTHER", SecurityEventRecorder.MethodOf(method));
+            return;
+        }
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/api/items");
+        using var response = await _app.Client().SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.All(_sink.Events, e => Assert.Equal("OTHER", e.Method));
+        Assert.NotEmpty(_sink.Events);
+    }
+}
