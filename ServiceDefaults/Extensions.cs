@@ -1,3 +1,4 @@
+using MicroSecure.ServiceDefaults.Posture;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -44,6 +45,7 @@ public static class Extensions
 
         app.UseSecurityDefaults();
         app.MapHealthEndpoints();
+        app.MapSecurityPosture();
 
         return app;
     }

@@ -43,6 +43,11 @@ public static class AuthorizationExtensions
 
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationEvents>();
 
+        // Reading a service's security posture (its settings and package inventory) is itself privileged.
+        authorization.AddPolicy(Posture.PostureExtensions.ReadPolicy, policy => policy
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => HasScopes(context.User, [Posture.PostureExtensions.ReadPolicy])));
+
         foreach (var (name, requirements) in configured)
         {
             authorization.AddPolicy(name, policy =>

@@ -51,11 +51,33 @@ public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : 
     }
 
     [Fact]
-    public async Task Dashboard_ShowsStoredEventTotalsOnTheConfiguredExternalPort()
+    public async Task Dashboard_AnswersOnTheConfiguredExternalPort_AndRefusesAnonymousUsers()
     {
         using var client = new HttpClient { BaseAddress = Fixture.DashboardUrl };
 
-        Assert.Contains("Security events, last 24 hours", await GetOkTextAsync(client, "/"), StringComparison.Ordinal);
+        using var response = await client.GetAsync(new Uri("/", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/orders/anything")]
+    [InlineData("/api/catalog/products?name=' OR 1=1 --")]
+    [InlineData("/../../etc/passwd")]
+    public async Task Gateway_RefusesAnonymousApiCalls_WithProblemDetailsAndSecurityHeaders(string path)
+    {
+        using var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "1.2.3.4");
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("default-src 'none'; frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.False(response.Headers.Contains("Server"));
     }
 }
 

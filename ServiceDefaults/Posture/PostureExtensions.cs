@@ -1,0 +1,73 @@
+using MicroSecure.ServiceDefaults.RateLimiting;
+using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace MicroSecure.ServiceDefaults.Posture;
+
+/// <summary>The posture endpoint.</summary>
+public static class PostureExtensions
+{
+    /// <summary>Where the posture is served.</summary>
+    public const string Path = "/security/posture";
+
+    /// <summary>The authorization policy (and scope) that may read it.</summary>
+    public const string ReadPolicy = "security:read";
+
+    /// <summary>Maps <see cref="Path"/> for callers holding the <c>security:read</c> scope.</summary>
+    public static IEndpointConventionBuilder MapSecurityPosture(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+
+        // Computed once: the inventory cannot change while the process runs.
+        var packages = PackageInventory.Read();
+        return endpoints.MapGet(Path, (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices, packages)))
+            .RequireAuthorization(ReadPolicy)
+            .DisableRateLimiting()
+            .ExcludeFromDescription();
+    }
+
+    /// <summary>The service's effective settings as they are in force.</summary>
+    public static SecurityPosture Describe(IServiceProvider services, IReadOnlyList<InstalledPackage> packages)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var environment = services.GetRequiredService<IHostEnvironment>();
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var jwt = services.GetRequiredService<IOptions<JwtValidationOptions>>().Value;
+        var limits = services.GetRequiredService<IOptions<RateLimitingOptions>>().Value;
+        var requests = services.GetRequiredService<IOptions<RequestLimitOptions>>().Value;
+        var cors = services.GetRequiredService<IOptions<CorsAllowListOptions>>().Value;
+        var proxies = services.GetRequiredService<IOptions<TrustedProxyOptions>>().Value;
+        var events = services.GetRequiredService<IOptions<SecurityEventOptions>>().Value;
+        var authorization = services.GetRequiredService<IOptions<AuthorizationOptions>>().Value;
+
+        return new SecurityPosture(
+            services.GetRequiredService<SecurityEventSource>().Service,
+            environment.EnvironmentName,
+            services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+            new JwtPosture(jwt.Authority is not null, jwt.Issuer, jwt.Audiences, jwt.ValidAlgorithms, jwt.ValidTypes,
+                jwt.ClockSkew.TotalSeconds, jwt.MaxTokenSize, jwt.RequireHttpsMetadata),
+            authorization.FallbackPolicy?.Requirements.Any(r => r is Microsoft.AspNetCore.Authorization.Infrastructure.DenyAnonymousAuthorizationRequirement) == true,
+            configuration.GetSection(AuthorizationExtensions.PoliciesSection).GetChildren().Select(c => c.Key).Append(ReadPolicy).Order().ToList(),
+            new RateLimitingPosture(
+                services.GetService<IConnectionMultiplexer>() is not null,
+                services.GetRequiredService<RedisLimiterHealth>().IsDegraded,
+                limits.WhenRedisUnavailable,
+                limits.Policies.Select(p => new RateLimitPolicyPosture(p.Key, p.Value.PermitLimit, p.Value.Window.TotalSeconds)).OrderBy(p => p.Name).ToList()),
+            new HeadersPosture(configuration[SecurityHeaderPolicies.DefaultPolicyKey] ?? SecurityHeaderPolicies.Api, !environment.IsDevelopment()),
+            new CorsPosture(cors.AllowedOrigins, cors.AllowCredentials),
+            new RequestPosture(requests.MaxRequestBodySize, requests.Timeout.TotalSeconds, requests.MaxRequestHeadersTotalSize, requests.MaxRequestHeaderCount),
+            new ProxyPosture(proxies.KnownProxies, proxies.KnownNetworks),
+            new EventsPosture(events.CollectorUrl is not null, services.GetRequiredService<ISecurityEventSink>().Dropped),
+            packages);
+    }
+}

@@ -1,0 +1,50 @@
+using MicroSecure.ServiceDefaults.RateLimiting;
+
+namespace MicroSecure.ServiceDefaults.Posture;
+
+/// <summary>The effective JWT validation settings.</summary>
+public sealed record JwtPosture(
+    bool AuthorityConfigured, string? Issuer, IReadOnlyList<string> Audiences, IReadOnlyList<string> ValidAlgorithms,
+    IReadOnlyList<string> ValidTypes, double ClockSkewSeconds, int MaxTokenSize, bool RequireHttpsMetadata);
+
+/// <summary>One rate-limit budget.</summary>
+public sealed record RateLimitPolicyPosture(string Name, int PermitLimit, double WindowSeconds);
+
+/// <summary>The effective rate limiting.</summary>
+public sealed record RateLimitingPosture(
+    bool Distributed, bool RedisDegraded, RedisUnavailableMode WhenRedisUnavailable, IReadOnlyList<RateLimitPolicyPosture> Policies);
+
+/// <summary>Request limits.</summary>
+public sealed record RequestPosture(long MaxRequestBodySize, double TimeoutSeconds, int MaxRequestHeadersTotalSize, int MaxRequestHeaderCount);
+
+/// <summary>Cross-origin settings.</summary>
+public sealed record CorsPosture(IReadOnlyList<string> AllowedOrigins, bool AllowCredentials);
+
+/// <summary>Which proxies are trusted for the client address.</summary>
+public sealed record ProxyPosture(IReadOnlyList<string> KnownProxies, IReadOnlyList<string> KnownNetworks);
+
+/// <summary>Headers policy.</summary>
+public sealed record HeadersPosture(string DefaultPolicy, bool Hsts);
+
+/// <summary>Security-event export health.</summary>
+public sealed record EventsPosture(bool CollectorConfigured, long Dropped);
+
+/// <summary>
+/// What a service reports about itself to authorized callers (scope <c>security:read</c>): its effective
+/// security settings, for drift detection against the baseline, and its package inventory, for the
+/// dependency audit.
+/// </summary>
+public sealed record SecurityPosture(
+    string Service,
+    string Environment,
+    DateTime ReportedAt,
+    JwtPosture Jwt,
+    bool FallbackRequiresAuthenticatedUser,
+    IReadOnlyList<string> AuthorizationPolicies,
+    RateLimitingPosture RateLimiting,
+    HeadersPosture Headers,
+    CorsPosture Cors,
+    RequestPosture Requests,
+    ProxyPosture ForwardedHeaders,
+    EventsPosture Events,
+    IReadOnlyList<InstalledPackage> Packages);
