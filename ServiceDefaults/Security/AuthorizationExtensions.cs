@@ -31,7 +31,10 @@ public static class AuthorizationExtensions
         ArgumentNullException.ThrowIfNull(builder);
 
         var configured = builder.Configuration.GetSection(PoliciesSection).Get<Dictionary<string, PolicyRequirements>>() ?? [];
-        var empty = configured.Where(p => p.Value.Scopes.Length == 0 && p.Value.Roles.Length == 0).Select(p => p.Key).ToList();
+        var empty = configured
+            .Where(p => p.Value.Scopes.Concat(p.Value.Roles).All(string.IsNullOrWhiteSpace))
+            .Select(p => p.Key)
+            .ToList();
         if (empty.Count > 0)
         {
             throw new InvalidOperationException(
@@ -50,17 +53,19 @@ public static class AuthorizationExtensions
 
         foreach (var (name, requirements) in configured)
         {
+            var scopes = requirements.Scopes.Where(s => !string.IsNullOrWhiteSpace(s)).ToArray();
+            var roles = requirements.Roles.Where(r => !string.IsNullOrWhiteSpace(r)).ToArray();
             authorization.AddPolicy(name, policy =>
             {
                 policy.RequireAuthenticatedUser();
-                if (requirements.Scopes.Length > 0)
+                if (scopes.Length > 0)
                 {
-                    policy.RequireAssertion(context => HasScopes(context.User, requirements.Scopes));
+                    policy.RequireAssertion(context => HasScopes(context.User, scopes));
                 }
 
-                if (requirements.Roles.Length > 0)
+                if (roles.Length > 0)
                 {
-                    policy.RequireRole(requirements.Roles);
+                    policy.RequireRole(roles);
                 }
             });
         }
