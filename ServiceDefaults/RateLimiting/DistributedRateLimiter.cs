@@ -25,6 +25,7 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
         var redis = services.GetService<IConnectionMultiplexer>();
         var health = redis is null ? null : services.GetRequiredService<RedisLimiterHealth>();
         var service = services.GetRequiredService<SecurityEventSource>().Service;
+        var timeProvider = services.GetRequiredService<TimeProvider>();
 
         _options = options.Policies;
         foreach (var (name, policy) in options.Policies)
@@ -32,7 +33,8 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
             _policies[name] = PartitionedRateLimiter.Create<string, string>(partition => RateLimitPartition.Get(
                 partition,
                 key => new ResilientFixedWindowLimiter(
-                    $"microsecure:{service}:{name}:{key}", name, key, policy, options.WhenRedisUnavailable, redis, health)));
+                    $"microsecure:{service}:{name}:{key}", name, key, policy, options.WhenRedisUnavailable, redis, health,
+                    options.MaxReservation, timeProvider)));
         }
     }
 

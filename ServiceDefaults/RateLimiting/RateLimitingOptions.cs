@@ -63,6 +63,14 @@ public sealed class RateLimitingOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RedisRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Most permits a replica takes from Redis in one round trip for a large budget (a budget of N takes
+    /// N/50, at least 1, at most this). Admission stays exact; a replica may leave up to this many permits of
+    /// a window unspent. 1 makes every request a Redis round trip.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxReservation { get; set; } = 20;
+
     /// <summary>Rejections are reported as one <c>RateLimited</c> event per policy and partition per this window.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan EventAggregationWindow { get; set; } = TimeSpan.FromSeconds(10);

@@ -17,12 +17,21 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     private readonly RedisLimiterHealth? _health;
     private readonly RedisFixedWindowRateLimiter<string>? _redis;
     private readonly FixedWindowRateLimiter _local;
+    private readonly TimeProvider _timeProvider;
+    private readonly int _reservation;
+    private readonly Lock _gate = new();
+    private long _reserved;
+    private long _reservedRemaining;
+    private DateTimeOffset _reservedUntil;
 
     public ResilientFixedWindowLimiter(
         string redisKey, string policy, string partition, RateLimitPolicyOptions options, RedisUnavailableMode mode,
-        IConnectionMultiplexer? redis, RedisLimiterHealth? health)
+        IConnectionMultiplexer? redis, RedisLimiterHealth? health, int maxReservation, TimeProvider timeProvider)
     {
         _policy = policy;
+        _timeProvider = timeProvider;
+        // Large budgets take permits from Redis in blocks; small (strict) ones one at a time, so they stay exact.
+        _reservation = Math.Clamp(options.PermitLimit / 50, 1, Math.Max(1, maxReservation));
         _partition = partition;
         _options = options;
         _mode = mode;
@@ -70,8 +79,23 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
 
         if (_health.ShouldTryRedis())
         {
+            if (TryTakeReserved() is { } reserved)
+            {
+                return reserved;
+            }
+
             try
             {
+                if (_reservation > 1)
+                {
+                    using var block = await _redis.AcquireAsync(_reservation, cancellationToken);
+                    if (block.IsAcquired)
+                    {
+                        _health.ReportSuccess();
+                        return Reserve(block);
+                    }
+                }
+
                 using var lease = await _redis.AcquireAsync(permitCount, cancellationToken);
                 _health.ReportSuccess();
                 return FromRedis(lease);
@@ -93,6 +117,41 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
 
     // While closed, tell clients to come back when the next Redis attempt is due.
     private int RetrySeconds() => (int)Math.Max(1, Math.Ceiling(_health?.RetryInterval.TotalSeconds ?? 1));
+
+    /// <summary>Serves a request from permits this replica already took from Redis in the current window.</summary>
+    private RateLimitDecision? TryTakeReserved()
+    {
+        lock (_gate)
+        {
+            var now = _timeProvider.GetUtcNow();
+            if (_reserved == 0 || now >= _reservedUntil)
+            {
+                _reserved = 0;
+                return null;
+            }
+
+            _reserved--;
+            return Decision(isAcquired: true, _reservedRemaining + _reserved, (int)Math.Ceiling((_reservedUntil - now).TotalSeconds));
+        }
+    }
+
+    /// <summary>
+    /// Keeps the rest of a block for the following requests. Redis already counted the whole block, so the
+    /// limit is never exceeded; unspent permits are dropped a second before the window ends (the reset is
+    /// known to the second), so none is spent in the next window.
+    /// </summary>
+    private RateLimitDecision Reserve(RateLimitLease block)
+    {
+        block.TryGetMetadata(RateLimitMetadataName.Remaining, out long remaining);
+        block.TryGetMetadata(RateLimitMetadataName.RetryAfter, out int resetSeconds);
+        lock (_gate)
+        {
+            _reserved += _reservation - 1;
+            _reservedRemaining = remaining;
+            _reservedUntil = _timeProvider.GetUtcNow().AddSeconds(Math.Max(0, resetSeconds - 1));
+            return Decision(isAcquired: true, remaining + _reserved, resetSeconds);
+        }
+    }
 
     private RateLimitDecision FromRedis(RateLimitLease lease)
     {

@@ -63,6 +63,7 @@ public static class JwtFailureReasons
     /// <summary>Maps a validation exception to its reason. Order matters: several types derive from others.</summary>
     public static string FromException(Exception exception) => exception switch
     {
+        SecurityTokenEmbeddedKeyException => EmbeddedKey,
         SecurityTokenSignatureKeyNotFoundException => UnknownKey,
         SecurityTokenInvalidAlgorithmException => AlgorithmNotAllowed,
         SecurityTokenInvalidSignatureException => BadSignature,

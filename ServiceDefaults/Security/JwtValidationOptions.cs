@@ -59,6 +59,17 @@ public sealed class JwtValidationOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a token that passed validation is remembered, so repeated requests skip the signature check.
+    /// Never beyond the token's own expiry. Zero turns the cache off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ValidationCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most tokens remembered at once.</summary>
+    [Range(1, 1_000_000)]
+    public int ValidationCacheSize { get; set; } = 10_000;
+
     /// <summary>How often metadata and keys are refreshed anyway, so a rotation is picked up.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan MetadataRefreshInterval { get; set; } = TimeSpan.FromHours(1);

@@ -173,6 +173,52 @@ public sealed class JwtValidationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task CachedToken_StillExpiresOnTime()
+    {
+        await using var strict = await TestApp.StartAsync(_issuer, _sink, settings: new Dictionary<string, string?> { ["Security:Jwt:ClockSkew"] = "00:00:00" });
+        var token = _issuer.CreateToken(d => d.Expires = DateTime.UtcNow.AddSeconds(2));
+        using var client = strict.Client(token);
+
+        using (var first = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        using var later = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
+        Assert.Equal(JwtFailureReasons.TokenExpired, Assert.Single(_sink.Events).Reason);
+    }
+
+    [Fact]
+    public async Task CachedToken_GivesEveryRequestItsOwnIdentity()
+    {
+        ClaimsIdentityProbe.Seen.Clear();
+        await using var app = await TestApp.StartAsync(_issuer, _sink, map: endpoints => endpoints.MapGet("/api/whoami", (System.Security.Claims.ClaimsPrincipal user) =>
+        {
+            var identity = (System.Security.Claims.ClaimsIdentity)user.Identity!;
+            ClaimsIdentityProbe.Seen.Add(identity);
+            // A handler that mutates its identity must not leak the change into another request.
+            identity.AddClaim(new System.Security.Claims.Claim("role", "admin"));
+            return Microsoft.AspNetCore.Http.TypedResults.Ok(identity.FindAll("role").Count());
+        }));
+        using var client = app.Client(_issuer.CreateToken());
+
+        var first = await client.GetStringAsync(new Uri("/api/whoami", UriKind.Relative), TestContext.Current.CancellationToken);
+        var second = await client.GetStringAsync(new Uri("/api/whoami", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal("1", first);
+        Assert.Equal("1", second);
+        Assert.NotSame(ClaimsIdentityProbe.Seen[0], ClaimsIdentityProbe.Seen[1]);
+    }
+
+    private static class ClaimsIdentityProbe
+    {
+        public static readonly List<System.Security.Claims.ClaimsIdentity> Seen = [];
+    }
+
     private static void AssertCarriesNoSecret(SecurityEvent recorded, string secret)
     {
         foreach (var value in new[] { recorded.Reason, recorded.Route, recorded.Subject, recorded.ClientIp, recorded.Method, recorded.Policy, recorded.TraceId })
