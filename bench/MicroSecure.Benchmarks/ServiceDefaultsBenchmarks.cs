@@ -4,7 +4,6 @@ using MicroSecure.ServiceDefaults.Security;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using RedisRateLimiting;
 using StackExchange.Redis;
@@ -18,32 +17,43 @@ namespace MicroSecure.Benchmarks;
 [MemoryDiagnoser]
 public class JwtValidationBenchmarks
 {
-    private JsonWebTokenHandler _handler = null!;
+    private TokenHandler _uncached = null!;
+    private TokenHandler _cached = null!;
     private TokenValidationParameters _parameters = null!;
     private string _rs256 = null!;
     private string _es256 = null!;
 
-    [GlobalSetup]
-    public void Setup()
+    private static (TokenHandler Handler, TokenValidationParameters Parameters) Configured(string cacheDuration)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration["Security:Jwt:Audiences:0"] = BenchmarkKeys.Audience;
+        builder.Configuration["Security:Jwt:ValidationCacheDuration"] = cacheDuration;
         builder.AddJwtValidation();
-        using var host = builder.Build();
+        var host = builder.Build();
         var bearer = host.Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
-        _handler = (JsonWebTokenHandler)bearer.TokenHandlers[0];
-        _parameters = bearer.TokenValidationParameters.Clone();
-        _parameters.ValidIssuer = BenchmarkKeys.Issuer;
-        _parameters.IssuerSigningKeys = [BenchmarkKeys.Rsa, BenchmarkKeys.Ecdsa];
+        var parameters = bearer.TokenValidationParameters.Clone();
+        parameters.ValidIssuer = BenchmarkKeys.Issuer;
+        parameters.IssuerSigningKeys = [BenchmarkKeys.Rsa, BenchmarkKeys.Ecdsa];
+        return (bearer.TokenHandlers[0], parameters);
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_uncached, _parameters) = Configured("00:00:00");
+        (_cached, _) = Configured("00:00:30");
         _rs256 = BenchmarkKeys.Token(BenchmarkKeys.Rsa, SecurityAlgorithms.RsaSha256);
         _es256 = BenchmarkKeys.Token(BenchmarkKeys.Ecdsa, SecurityAlgorithms.EcdsaSha256);
     }
 
     [Benchmark(Baseline = true)]
-    public async Task<bool> ValidateRs256() => (await _handler.ValidateTokenAsync(_rs256, _parameters)).IsValid;
+    public async Task<bool> Rs256SignatureChecked() => (await _uncached.ValidateTokenAsync(_rs256, _parameters)).IsValid;
 
     [Benchmark]
-    public async Task<bool> ValidateEs256() => (await _handler.ValidateTokenAsync(_es256, _parameters)).IsValid;
+    public async Task<bool> Es256SignatureChecked() => (await _uncached.ValidateTokenAsync(_es256, _parameters)).IsValid;
+
+    [Benchmark]
+    public async Task<bool> Rs256FromValidationCache() => (await _cached.ValidateTokenAsync(_rs256, _parameters)).IsValid;
 }
 
 /// <summary>One rate-limit decision: the Redis fixed window on loopback (one Lua EVAL) against the in-process window.</summary>
