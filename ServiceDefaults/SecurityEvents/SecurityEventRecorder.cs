@@ -19,28 +19,14 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
     {
         ArgumentNullException.ThrowIfNull(context);
 
-        sink.Record(new SecurityEvent
-        {
-            Id = Guid.NewGuid(),
-            Timestamp = timeProvider.GetUtcNow().UtcDateTime,
-            Service = source.Service,
-            Kind = kind,
-            Severity = severity,
-            Reason = reason,
-            ClientIp = context.Connection.RemoteIpAddress?.ToString(),
-            Subject = Truncate(subject ?? SubjectOf(context)),
-            Route = RouteOf(context),
-            Method = MethodOf(context.Request.Method),
-            TraceId = Activity.Current?.TraceId.ToHexString(),
-            Policy = policy,
-            Count = count,
-        });
+        Record(kind, severity, reason, policy, count, subject ?? SubjectOf(context), context.Connection.RemoteIpAddress?.ToString(),
+            RouteOf(context), MethodOf(context.Request.Method), Activity.Current?.TraceId.ToHexString());
     }
 
     /// <summary>Records an event that belongs to no single request (aggregates, limiter fallbacks).</summary>
     public void Record(
         string kind, string severity, string? reason = null, string? policy = null, long count = 1,
-        string? subject = null, string? clientIp = null, string? route = null, string? method = null)
+        string? subject = null, string? clientIp = null, string? route = null, string? method = null, string? traceId = null)
     {
         sink.Record(new SecurityEvent
         {
@@ -54,6 +40,7 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
             Subject = Truncate(subject),
             Route = route,
             Method = method,
+            TraceId = traceId,
             Policy = policy,
             Count = count,
         });

@@ -5,15 +5,8 @@ using Microsoft.AspNetCore.Builder;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 
-public sealed class InputRejectionEventTests : IAsyncLifetime
+public sealed class InputRejectionEventTests : SecurityAppTests
 {
-    private static readonly TestIssuer _issuer = new();
-    private readonly RecordingSecurityEventSink _sink = new();
-    private WebApplication _app = null!;
-
-    public async ValueTask InitializeAsync() => _app = await TestApp.StartAsync(_issuer, _sink);
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
     [Theory]
     [InlineData("{\"name\":\"widget\",\"quantity\":1000}", "invalid_fields")]
@@ -23,10 +16,10 @@ public sealed class InputRejectionEventTests : IAsyncLifetime
     {
         using var body = new StringContent(json, Encoding.UTF8, "application/json");
 
-        using var response = await _app.Client(_issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await App.Client(Issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var recorded = Assert.Single(_sink.Events);
+        var recorded = Assert.Single(Sink.Events);
         Assert.Equal(SecurityEventKinds.ValidationRejected, recorded.Kind);
         Assert.Equal(reason, recorded.Reason);
         Assert.Equal("alice", recorded.Subject);
@@ -47,9 +40,9 @@ public sealed class InputRejectionEventTests : IAsyncLifetime
         }
 
         using var request = new HttpRequestMessage(new HttpMethod(method), "/api/items");
-        using var response = await _app.Client().SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await App.Client().SendAsync(request, TestContext.Current.CancellationToken);
 
-        Assert.All(_sink.Events, e => Assert.Equal("OTHER", e.Method));
-        Assert.NotEmpty(_sink.Events);
+        Assert.All(Sink.Events, e => Assert.Equal("OTHER", e.Method));
+        Assert.NotEmpty(Sink.Events);
     }
 }

@@ -8,19 +8,12 @@ using Microsoft.IdentityModel.Tokens;
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 
 /// <summary>The attack matrix: every forged, stale or misdirected token gets a generic 401 and a precise recorded reason.</summary>
-public sealed class JwtValidationTests : IAsyncLifetime
+public sealed class JwtValidationTests : SecurityAppTests
 {
-    private static readonly TestIssuer _issuer = new();
-    private readonly RecordingSecurityEventSink _sink = new();
-    private WebApplication _app = null!;
-
-    public async ValueTask InitializeAsync() => _app = await TestApp.StartAsync(_issuer, _sink);
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
     public static TheoryData<string, string> AttackTokens()
     {
-        var issuer = _issuer;
+        var issuer = Issuer;
         var valid = TestIssuer.ValidPayload();
         var rs256 = new { alg = "RS256", typ = "at+jwt", kid = TestIssuer.KeyId };
         var data = new TheoryData<string, string>();
@@ -92,7 +85,7 @@ public sealed class JwtValidationTests : IAsyncLifetime
     [MemberData(nameof(AttackTokens))]
     public async Task WhenTokenIsForgedOrInvalid_Returns401AndRecordsTheReason(string attack, string token)
     {
-        using var client = _app.Client(token);
+        using var client = App.Client(token);
 
         using var response = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
 
@@ -103,7 +96,7 @@ public sealed class JwtValidationTests : IAsyncLifetime
         Assert.DoesNotContain("IDX", body, StringComparison.Ordinal);
         Assert.DoesNotContain(_expectedReasons[attack], body, StringComparison.Ordinal);
 
-        var recorded = Assert.Single(_sink.Events);
+        var recorded = Assert.Single(Sink.Events);
         Assert.Equal(SecurityEventKinds.AuthenticationFailed, recorded.Kind);
         Assert.Equal(_expectedReasons[attack], recorded.Reason);
         Assert.Equal("/api/items", recorded.Route);
@@ -113,13 +106,13 @@ public sealed class JwtValidationTests : IAsyncLifetime
     [Fact]
     public async Task WhenTokenIsMissing_Returns401WithoutErrorCodeAndRecordsMissingToken()
     {
-        using var client = _app.Client();
+        using var client = App.Client();
 
         using var response = await client.GetAsync(new Uri("/api/items?access_token=leaked&password=hunter2", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
-        var recorded = Assert.Single(_sink.Events);
+        var recorded = Assert.Single(Sink.Events);
         Assert.Equal(JwtFailureReasons.MissingToken, recorded.Reason);
         AssertCarriesNoSecret(recorded, "leaked");
         AssertCarriesNoSecret(recorded, "hunter2");
@@ -128,23 +121,23 @@ public sealed class JwtValidationTests : IAsyncLifetime
     [Fact]
     public async Task WhenTokenIsValid_Returns200AndRecordsNothing()
     {
-        using var client = _app.Client(_issuer.CreateToken());
+        using var client = App.Client(Issuer.CreateToken());
 
         using var response = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.DoesNotContain(_sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed);
+        Assert.DoesNotContain(Sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed);
     }
 
     [Fact]
     public async Task WhenTokenLacksTheRole_Returns403AndRecordsAuthorizationDenied()
     {
-        using var client = _app.Client(_issuer.CreateToken());
+        using var client = App.Client(Issuer.CreateToken());
 
         using var response = await client.GetAsync(new Uri("/api/admin", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        var recorded = Assert.Single(_sink.Events);
+        var recorded = Assert.Single(Sink.Events);
         Assert.Equal(SecurityEventKinds.AuthorizationDenied, recorded.Kind);
         Assert.Equal("alice", recorded.Subject);
     }
@@ -156,7 +149,7 @@ public sealed class JwtValidationTests : IAsyncLifetime
     [InlineData("orders:reader", HttpStatusCode.Forbidden)]
     public async Task ScopePolicy_RequiresTheExactScope(string scope, HttpStatusCode expected)
     {
-        using var client = _app.Client(_issuer.CreateToken(scope: scope));
+        using var client = App.Client(Issuer.CreateToken(scope: scope));
 
         using var response = await client.GetAsync(new Uri("/api/scoped", UriKind.Relative), TestContext.Current.CancellationToken);
 
@@ -166,7 +159,7 @@ public sealed class JwtValidationTests : IAsyncLifetime
     [Fact]
     public async Task AdminRole_PassesTheRolePolicy()
     {
-        using var client = _app.Client(_issuer.CreateToken(roles: "admin"));
+        using var client = App.Client(Issuer.CreateToken(roles: "admin"));
 
         using var response = await client.GetAsync(new Uri("/api/admin", UriKind.Relative), TestContext.Current.CancellationToken);
 
@@ -176,8 +169,8 @@ public sealed class JwtValidationTests : IAsyncLifetime
     [Fact]
     public async Task CachedToken_StillExpiresOnTime()
     {
-        await using var strict = await TestApp.StartAsync(_issuer, _sink, settings: new Dictionary<string, string?> { ["Security:Jwt:ClockSkew"] = "00:00:00" });
-        var token = _issuer.CreateToken(d => d.Expires = DateTime.UtcNow.AddSeconds(2));
+        await using var strict = await TestApp.StartAsync(Issuer, Sink, settings: new Dictionary<string, string?> { ["Security:Jwt:ClockSkew"] = "00:00:00" });
+        var token = Issuer.CreateToken(d => d.Expires = DateTime.UtcNow.AddSeconds(2));
         using var client = strict.Client(token);
 
         using (var first = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken))
@@ -189,14 +182,14 @@ public sealed class JwtValidationTests : IAsyncLifetime
         using var later = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
-        Assert.Equal(JwtFailureReasons.TokenExpired, Assert.Single(_sink.Events).Reason);
+        Assert.Equal(JwtFailureReasons.TokenExpired, Assert.Single(Sink.Events).Reason);
     }
 
     [Fact]
     public async Task CachedToken_GivesEveryRequestItsOwnIdentity()
     {
         ClaimsIdentityProbe.Seen.Clear();
-        await using var app = await TestApp.StartAsync(_issuer, _sink, map: endpoints => endpoints.MapGet("/api/whoami", (System.Security.Claims.ClaimsPrincipal user) =>
+        await using var app = await TestApp.StartAsync(Issuer, Sink, map: endpoints => endpoints.MapGet("/api/whoami", (System.Security.Claims.ClaimsPrincipal user) =>
         {
             var identity = (System.Security.Claims.ClaimsIdentity)user.Identity!;
             ClaimsIdentityProbe.Seen.Add(identity);
@@ -204,7 +197,7 @@ public sealed class JwtValidationTests : IAsyncLifetime
             identity.AddClaim(new System.Security.Claims.Claim("role", "admin"));
             return Microsoft.AspNetCore.Http.TypedResults.Ok(identity.FindAll("role").Count());
         }));
-        using var client = app.Client(_issuer.CreateToken());
+        using var client = app.Client(Issuer.CreateToken());
 
         var first = await client.GetStringAsync(new Uri("/api/whoami", UriKind.Relative), TestContext.Current.CancellationToken);
         var second = await client.GetStringAsync(new Uri("/api/whoami", UriKind.Relative), TestContext.Current.CancellationToken);

@@ -8,19 +8,15 @@ namespace MicroSecure.ServiceDefaults.Tests.Security;
 /// Every response the pipeline can produce, errors included, carries the API header policy and, when it is
 /// an error, an RFC 9457 body with a trace id and nothing of the exception.
 /// </summary>
-public sealed class PipelineResponseTests : IAsyncLifetime
+public sealed class PipelineResponseTests : SecurityAppTests
 {
-    private static readonly TestIssuer _issuer = new();
-    private WebApplication _app = null!;
 
-    public async ValueTask InitializeAsync() => _app = await TestApp.StartAsync(_issuer, settings: new Dictionary<string, string?>
+    protected override Dictionary<string, string?> Settings => new()
     {
         ["Security:RateLimiting:Policies:per-user:PermitLimit"] = "1",
         ["Security:Requests:MaxRequestBodySize"] = "4096",
         ["Security:Cors:AllowedOrigins:0"] = "https://app.example.test",
-    });
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    };
 
     public static TheoryData<string, HttpStatusCode> Statuses => new()
     {
@@ -37,35 +33,35 @@ public sealed class PipelineResponseTests : IAsyncLifetime
     private async Task<HttpResponseMessage> ProduceAsync(string status)
     {
         var ct = TestContext.Current.CancellationToken;
-        var user = _issuer.CreateToken(subject: "user-" + Guid.NewGuid().ToString("N"));
+        var user = Issuer.CreateToken(subject: "user-" + Guid.NewGuid().ToString("N"));
         switch (status)
         {
             case "200":
-                return await _app.Client().GetAsync(new Uri("/public", UriKind.Relative), ct);
+                return await App.Client().GetAsync(new Uri("/public", UriKind.Relative), ct);
             case "401":
-                return await _app.Client().GetAsync(new Uri("/api/items", UriKind.Relative), ct);
+                return await App.Client().GetAsync(new Uri("/api/items", UriKind.Relative), ct);
             case "403":
-                return await _app.Client(user).GetAsync(new Uri("/api/admin", UriKind.Relative), ct);
+                return await App.Client(user).GetAsync(new Uri("/api/admin", UriKind.Relative), ct);
             case "404":
                 // Anonymous callers get 401 for unknown paths too (the fallback policy): no route enumeration.
-                return await _app.Client(user).GetAsync(new Uri("/no/such/thing", UriKind.Relative), ct);
+                return await App.Client(user).GetAsync(new Uri("/no/such/thing", UriKind.Relative), ct);
             case "405":
-                return await _app.Client(user).DeleteAsync(new Uri("/public", UriKind.Relative), ct);
+                return await App.Client(user).DeleteAsync(new Uri("/public", UriKind.Relative), ct);
             case "413":
                 using (var body = new StringContent($"{{\"name\":\"{new string('x', 8192)}\",\"quantity\":1}}", Encoding.UTF8, "application/json"))
                 {
-                    return await _app.Client(user).PostAsync(new Uri("/api/items", UriKind.Relative), body, ct);
+                    return await App.Client(user).PostAsync(new Uri("/api/items", UriKind.Relative), body, ct);
                 }
 
             case "429":
-                using (var first = await _app.Client(user).GetAsync(new Uri("/api/limited", UriKind.Relative), ct))
+                using (var first = await App.Client(user).GetAsync(new Uri("/api/limited", UriKind.Relative), ct))
                 {
                     Assert.Equal(HttpStatusCode.OK, first.StatusCode);
                 }
 
-                return await _app.Client(user).GetAsync(new Uri("/api/limited", UriKind.Relative), ct);
+                return await App.Client(user).GetAsync(new Uri("/api/limited", UriKind.Relative), ct);
             default:
-                return await _app.Client().GetAsync(new Uri("/boom", UriKind.Relative), ct);
+                return await App.Client().GetAsync(new Uri("/boom", UriKind.Relative), ct);
         }
     }
 
@@ -139,7 +135,7 @@ public sealed class PipelineResponseTests : IAsyncLifetime
     {
         using var body = new StringContent(json, Encoding.UTF8, "application/json");
 
-        using var response = await _app.Client(_issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await App.Client(Issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{because}: got {(int)response.StatusCode}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -153,7 +149,7 @@ public sealed class PipelineResponseTests : IAsyncLifetime
     {
         using var body = new StringContent(json, Encoding.UTF8, "application/json");
 
-        using var response = await _app.Client(_issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await App.Client(Issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -166,7 +162,7 @@ public sealed class PipelineResponseTests : IAsyncLifetime
     [InlineData("/api/admin/../../etc/passwd")]
     public async Task UnknownPath_AnonymousCaller_Gets401NotARouteMap(string path)
     {
-        using var response = await _app.Client().GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+        using var response = await App.Client().GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -177,7 +173,7 @@ public sealed class PipelineResponseTests : IAsyncLifetime
         using var body = new ByteArrayContent(new byte[5000]);
         body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
 
-        using var response = await _app.Client().PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await App.Client().PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
@@ -190,7 +186,7 @@ public sealed class PipelineResponseTests : IAsyncLifetime
         request.Headers.Add("Access-Control-Request-Method", "GET");
         request.Headers.Add("Access-Control-Request-Headers", "authorization");
 
-        using var response = await _app.Client().SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await App.Client().SendAsync(request, TestContext.Current.CancellationToken);
 
         AssertHeader(response, "Access-Control-Allow-Origin", "https://app.example.test");
     }
@@ -206,7 +202,7 @@ public sealed class PipelineResponseTests : IAsyncLifetime
         request.Headers.Add("Origin", origin);
         request.Headers.Add("Access-Control-Request-Method", "GET");
 
-        using var response = await _app.Client().SendAsync(request, TestContext.Current.CancellationToken);
+        using var response = await App.Client().SendAsync(request, TestContext.Current.CancellationToken);
 
         Assert.DoesNotContain(response.Headers, h => h.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase));
     }

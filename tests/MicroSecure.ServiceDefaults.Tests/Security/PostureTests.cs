@@ -8,23 +8,19 @@ using Microsoft.Extensions.DependencyModel;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 
-public sealed class PostureTests : IAsyncLifetime
+public sealed class PostureTests : SecurityAppTests
 {
-    private static readonly TestIssuer _issuer = new();
-    private WebApplication _app = null!;
 
-    public async ValueTask InitializeAsync() => _app = await TestApp.StartAsync(_issuer, settings: new Dictionary<string, string?>
+    protected override Dictionary<string, string?> Settings => new()
     {
         ["Security:Cors:AllowedOrigins:0"] = "https://app.example.test",
         ["Security:Jwt:ClockSkew"] = "00:00:45",
-    });
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    };
 
     [Fact]
     public async Task WithSecurityReadScope_ReportsEffectiveSettingsAndPackages()
     {
-        using var client = _app.Client(_issuer.CreateToken(subject: "dashboard", scope: "security:read"));
+        using var client = App.Client(Issuer.CreateToken(subject: "dashboard", scope: "security:read"));
 
         using var posture = await client.GetFromJsonAsync<JsonDocument>(PostureExtensions.Path, TestContext.Current.CancellationToken);
 
@@ -43,7 +39,7 @@ public sealed class PostureTests : IAsyncLifetime
     [InlineData(null, HttpStatusCode.Forbidden)]
     public async Task WithoutTheScope_IsRefused(string? scope, HttpStatusCode expected)
     {
-        using var client = _app.Client(_issuer.CreateToken(scope: scope));
+        using var client = App.Client(Issuer.CreateToken(scope: scope));
 
         using var response = await client.GetAsync(new Uri(PostureExtensions.Path, UriKind.Relative), TestContext.Current.CancellationToken);
 
@@ -53,7 +49,7 @@ public sealed class PostureTests : IAsyncLifetime
     [Fact]
     public async Task Anonymously_IsRefused()
     {
-        using var response = await _app.Client().GetAsync(new Uri(PostureExtensions.Path, UriKind.Relative), TestContext.Current.CancellationToken);
+        using var response = await App.Client().GetAsync(new Uri(PostureExtensions.Path, UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
