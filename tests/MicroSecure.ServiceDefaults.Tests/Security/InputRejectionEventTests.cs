@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using Microsoft.AspNetCore.Builder;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using MicroSecure.ServiceDefaults.Posture;
 using MicroSecure.Testing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyModel;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
