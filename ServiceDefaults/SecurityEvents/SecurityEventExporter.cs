@@ -16,6 +16,7 @@ namespace MicroSecure.ServiceDefaults.SecurityEvents;
 internal sealed partial class SecurityEventExporter(
     SecurityEventSink sink,
     IHttpClientFactory httpClientFactory,
+    IEnumerable<ISecurityEventCollectorCredentials> credentials,
     IOptions<SecurityEventOptions> options,
     TimeProvider timeProvider,
     ILogger<SecurityEventExporter> logger) : BackgroundService
@@ -121,8 +122,16 @@ internal sealed partial class SecurityEventExporter(
         try
         {
             using var client = httpClientFactory.CreateClient(HttpClientName);
-            using var response = await client.PostAsJsonAsync(
-                _options.CollectorUrl, _batch, SecurityEventJsonContext.Default.ListSecurityEvent, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, _options.CollectorUrl)
+            {
+                Content = JsonContent.Create(_batch, SecurityEventJsonContext.Default.ListSecurityEvent),
+            };
+            if (credentials.FirstOrDefault() is { } source && await source.GetAccessTokenAsync(cancellationToken) is { Length: > 0 } token)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            using var response = await client.SendAsync(request, cancellationToken);
 
             if (response.IsSuccessStatusCode)
             {
@@ -163,6 +172,17 @@ internal sealed partial class SecurityEventExporter(
 
     [LoggerMessage(3, LogLevel.Error, "{Count} security events could not be delivered before shutdown.")]
     private partial void LogLostAtShutdown(int count);
+}
+
+/// <summary>
+/// Supplies the bearer token the exporter presents to the collector: a client-credentials token with the
+/// <c>security-events</c> audience once the identity server issues them. Without one registered the
+/// exporter sends no credentials (and a collector that requires them answers 401, which is retried).
+/// </summary>
+public interface ISecurityEventCollectorCredentials
+{
+    /// <summary>A current access token, or null when none can be had right now.</summary>
+    ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

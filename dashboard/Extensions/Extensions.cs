@@ -9,6 +9,9 @@ internal static class Extensions
     {
         builder.AddServiceDatabase<SecurityDbContext>("securitydb");
 
+        // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
+        builder.Services.AddValidation();
+
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<SecurityEventSummary>();
         builder.Services.AddRazorComponents();

@@ -8,5 +8,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase<OrdersDbContext>("ordersdb");
+
+        // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
+        builder.Services.AddValidation();
     }
 }

@@ -23,6 +23,8 @@ internal sealed class Collector : IAsyncDisposable
 
     public ConcurrentBag<JsonElement[]> Batches { get; } = [];
 
+    public ConcurrentBag<string> Authorizations { get; } = [];
+
     public IEnumerable<JsonElement> Events => Batches.SelectMany(b => b);
 
     public int Refused;
@@ -44,6 +46,7 @@ internal sealed class Collector : IAsyncDisposable
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
             }
 
+            collector.Authorizations.Add(context.Request.Headers.Authorization.ToString());
             var batch = await JsonSerializer.DeserializeAsync<JsonElement[]>(context.Request.Body);
             collector.Batches.Add(batch!);
             return Results.Accepted();
@@ -59,7 +62,12 @@ internal sealed class Collector : IAsyncDisposable
 
 public sealed class SecurityEventExportTests
 {
-    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50)
+    private sealed class FixedCredentials(string token) : ISecurityEventCollectorCredentials
+    {
+        public ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken) => ValueTask.FromResult<string?>(token);
+    }
+
+    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50, string? token = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Directory.CreateTempSubdirectory().FullName });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -72,6 +80,11 @@ public sealed class SecurityEventExportTests
             ["Security:Events:InitialRetryDelay"] = "00:00:00.050",
             ["Security:Events:MaxRetryDelay"] = "00:00:00.200",
         });
+        if (token is not null)
+        {
+            builder.Services.AddSingleton<ISecurityEventCollectorCredentials>(new FixedCredentials(token));
+        }
+
         builder.AddSecurityEvents();
         return builder.Build();
     }
@@ -172,6 +185,21 @@ public sealed class SecurityEventExportTests
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(25, collector.Events.Count());
+    }
+
+    [Fact]
+    public async Task WithCredentials_EveryBatchCarriesTheBearerToken()
+    {
+        await using var collector = await Collector.StartAsync();
+        using var host = BuildExporter(collector.Url, token: "service-token");
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        RecordMany(host, 3);
+        await WaitUntilAsync(() => collector.Events.Count() >= 3);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.All(collector.Authorizations, value => Assert.Equal("Bearer service-token", value));
+        Assert.NotEmpty(collector.Authorizations);
     }
 
     [Fact]
