@@ -1,3 +1,4 @@
+using MicroSecure.Identity.Apis;
 using MicroSecure.Identity.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,5 +9,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapTokenApi();
 
 app.Run();

@@ -3,7 +3,13 @@ using Microsoft.EntityFrameworkCore;
 namespace MicroSecure.Identity.Data;
 
 /// <summary>
-/// The identity store. Users (ASP.NET Core Identity) and OpenIddict's applications, authorizations,
-/// scopes and tokens are mapped into this context.
+/// The identity store: OpenIddict's applications, authorizations, scopes and tokens (and the users, when
+/// ASP.NET Core Identity joins them).
 /// </summary>
-public sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> options) : DbContext(options);
+public sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> options) : DbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.UseOpenIddict();
+    }
+}
