@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using MicroSecure.ServiceDefaults.Tests.Security;
+using MicroSecure.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace MicroSecure.ServiceDefaults.Tests.Integration;
+
+/// <summary>
+/// Real tokens from the real identity service (its own process, on SQLite and on PostgreSQL), validated by
+/// the ServiceDefaults pipeline through the issuer's discovery document and JWKS.
+/// </summary>
+public sealed class IdentityTokenTests
+{
+    private const string OrdersSecret = "orders-service-secret-0123456789abcdef";
+
+    private static async Task<ServiceProcess> StartIdentityAsync(string provider)
+    {
+        string connection;
+        if (provider == "sqlite")
+        {
+            connection = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db")}";
+        }
+        else
+        {
+            // One fixed database, dropped first: the service must create it, and runs leave nothing behind but it.
+            var server = TestInfrastructure.RequirePostgres();
+            await using (var admin = new Npgsql.NpgsqlConnection(server))
+            {
+                await admin.OpenAsync(TestContext.Current.CancellationToken);
+                await using var drop = new Npgsql.NpgsqlCommand("DROP DATABASE IF EXISTS identity_test WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
+            connection = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = "identity_test" }.ConnectionString;
+        }
+
+        var assembly = RepositoryPaths.ProjectAssembly("services/Identity", "MicroSecure.Identity", typeof(IdentityTokenTests).Assembly);
+        return await ServiceProcess.StartAsync(assembly, new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Storage__Provider"] = provider,
+            ["ConnectionStrings__identitydb"] = connection,
+            ["Identity__Clients__orders-service__Secret"] = OrdersSecret,
+        }, TestContext.Current.CancellationToken);
+    }
+
+    private static async Task<HttpResponseMessage> RequestTokenAsync(ServiceProcess identity, params (string Name, string Value)[] form)
+    {
+        using var client = new HttpClient { BaseAddress = identity.Url };
+        using var content = new FormUrlEncodedContent(form.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+        return await client.PostAsync(new Uri("/connect/token", UriKind.Relative), content, TestContext.Current.CancellationToken);
+    }
+
+    private static async Task<string> ClientCredentialsTokenAsync(ServiceProcess identity, string scope)
+    {
+        using var response = await RequestTokenAsync(identity,
+            ("grant_type", "client_credentials"), ("client_id", "orders-service"), ("client_secret", OrdersSecret), ("scope", scope));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = await response.Content.ReadFromJsonAsync<JsonDocument>(TestContext.Current.CancellationToken);
+        return body!.RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    private static Task<Microsoft.AspNetCore.Builder.WebApplication> StartApiAsync(ServiceProcess identity, string audience, RecordingSecurityEventSink sink) =>
+        TestApp.StartAsync(issuer: null, sink, environment: "Development", settings: new Dictionary<string, string?>
+        {
+            ["Security:Jwt:Authority"] = identity.Url.ToString(),
+            ["Security:Jwt:RequireHttpsMetadata"] = "false",
+            ["Security:Jwt:Audiences:0"] = audience,
+        });
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task ClientCredentialsToken_IsAShortLivedAudienceRestrictedAccessToken(string provider)
+    {
+        await using var identity = await StartIdentityAsync(provider);
+
+        var token = new JsonWebToken(await ClientCredentialsTokenAsync(identity, "catalog:read"));
+
+        Assert.Equal("at+jwt", token.Typ);
+        Assert.Equal("RS256", token.Alg);
+        Assert.Equal(["catalog-api"], token.Audiences);
+        Assert.Equal("catalog:read", token.GetClaim("scope").Value);
+        Assert.Equal("orders-service", token.Subject);
+        Assert.Equal(TimeSpan.FromMinutes(5), token.ValidTo - token.IssuedAt);
+    }
+
+    [Fact]
+    public async Task TokenForCatalog_IsAcceptedByCatalog_AndRefusedByOrders()
+    {
+        await using var identity = await StartIdentityAsync("sqlite");
+        var token = await ClientCredentialsTokenAsync(identity, "catalog:read");
+        var sink = new RecordingSecurityEventSink();
+        await using var catalog = await StartApiAsync(identity, "catalog-api", sink);
+        await using var orders = await StartApiAsync(identity, "orders-api", sink);
+
+        using var accepted = await catalog.Client(token).GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var refused = await orders.Client(token).GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(JwtFailureReasons.WrongAudience, Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed).Reason);
+    }
+
+    [Theory]
+    [InlineData("wrong secret", "client_credentials", "orders-service", "not-the-secret", "catalog:read", "invalid_client")]
+    [InlineData("unknown client", "client_credentials", "no-such-client", OrdersSecret, "catalog:read", "invalid_client")]
+    [InlineData("scope not granted to the client", "client_credentials", "orders-service", OrdersSecret, "orders:write", "invalid_request")]
+    [InlineData("unknown scope", "client_credentials", "orders-service", OrdersSecret, "admin:everything", "invalid_scope")]
+    [InlineData("password grant", "password", "orders-service", OrdersSecret, "catalog:read", "unsupported_grant_type")]
+    [InlineData("implicit-style grant", "token", "orders-service", OrdersSecret, "catalog:read", "unsupported_grant_type")]
+    public async Task TokenRequest_IsRefused(string because, string grant, string clientId, string secret, string scope, string error)
+    {
+        await using var identity = await StartIdentityAsync("sqlite");
+
+        using var response = await RequestTokenAsync(identity,
+            ("grant_type", grant), ("client_id", clientId), ("client_secret", secret), ("scope", scope), ("username", "a"), ("password", "b"));
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized, $"{because}: {(int)response.StatusCode}");
+        using var body = await response.Content.ReadFromJsonAsync<JsonDocument>(TestContext.Current.CancellationToken);
+        Assert.Equal(error, body!.RootElement.GetProperty("error").GetString());
+    }
+}
