@@ -9,24 +9,29 @@ var choice = InfrastructureModeSelector.Select(
 var infrastructure = InfrastructureResources.Add(builder, choice, "identitydb", "ordersdb", "catalogdb", "securitydb");
 var ports = LocalPorts.FromConfiguration(builder.Configuration);
 
-// Services
+// Identity: the only token issuer
+var clientSecrets = builder.AddServiceClientSecrets();
 var identity = builder.AddProject<Projects.MicroSecure_Identity>("identity")
     .WithDatabase(infrastructure, "identitydb")
     .WithRedis(infrastructure)
-    .WithServiceHealthCheck(builder);
+    .WithServiceHealthCheck(builder)
+    .WithServiceClientSecrets(clientSecrets);
 
+// Services
 var catalog = builder.AddProject<Projects.MicroSecure_Catalog>("catalog")
     .WithDatabase(infrastructure, "catalogdb")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
-    .WithReference(identity).WaitFor(identity);
+    .WithReference(identity).WaitFor(identity)
+    .WithTokenValidation(identity, builder);
 
 var orders = builder.AddProject<Projects.MicroSecure_Orders>("orders")
     .WithDatabase(infrastructure, "ordersdb")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
-    .WithReference(catalog).WaitFor(catalog);
+    .WithReference(catalog).WaitFor(catalog)
+    .WithTokenValidation(identity, builder);
 
 // Gateway: the only public API entry
 var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
@@ -35,7 +40,8 @@ var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
-    .WithReference(orders).WaitFor(orders);
+    .WithReference(orders).WaitFor(orders)
+    .WithTokenValidation(identity, builder);
 
 // Dashboard: public, for security administrators
 var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
@@ -43,7 +49,11 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithDatabase(infrastructure, "securitydb")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
-    .WithReference(identity).WaitFor(identity);
+    .WithReference(identity).WaitFor(identity)
+    .WithTokenValidation(identity, builder);
+
+// One issuer name whichever way a token was requested: the public entry point's.
+identity.WithEnvironment("Identity__Issuer", gateway.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));
 
 if (!builder.ExecutionContext.IsPublishMode)
 {

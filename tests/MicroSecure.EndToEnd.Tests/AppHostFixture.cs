@@ -31,6 +31,9 @@ public abstract class AppHostFixture : IAsyncLifetime
 
     public Uri DashboardUrl => new($"http://localhost:{DashboardPort}");
 
+    /// <summary>The orders service's client secret, set for the run so tests can ask for its tokens.</summary>
+    public string OrdersClientSecret { get; } = "e2e-" + Guid.NewGuid().ToString("N");
+
     protected abstract IEnumerable<string> ModeArguments();
 
     protected virtual Task BeforeStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -46,6 +49,7 @@ public abstract class AppHostFixture : IAsyncLifetime
             $"--Infrastructure:DataPath={DataPath}",
             $"--Ports:Gateway={GatewayPort}",
             $"--Ports:Dashboard={DashboardPort}",
+            $"--Parameters:orders-service-secret={OrdersClientSecret}",
         ];
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MicroSecure_AppHost>(

@@ -61,6 +61,44 @@ public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : 
         Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
     }
 
+    private async Task<HttpResponseMessage> RequestServiceTokenAsync(string secret, string scope)
+    {
+        using var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = "orders-service",
+            ["client_secret"] = secret,
+            ["scope"] = scope,
+        });
+        return await client.PostAsync(new Uri("/connect/token", UriKind.Relative), form, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task ServiceToken_FromTheIdentityServerThroughTheGateway_IsAcceptedByTheGatewayAndCatalog()
+    {
+        using var tokenResponse = await RequestServiceTokenAsync(Fixture.OrdersClientSecret, "catalog:read");
+        Assert.Equal(HttpStatusCode.OK, tokenResponse.StatusCode);
+        using var json = await System.Text.Json.JsonDocument.ParseAsync(
+            await tokenResponse.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken), cancellationToken: TestContext.Current.CancellationToken);
+        var token = json.RootElement.GetProperty("access_token").GetString();
+        using var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+
+        // Catalog has no route there yet: a 404 means both the gateway and catalog validated the token.
+        using var response = await client.GetAsync(new Uri("/api/catalog/not-yet", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ServiceToken_WithAWrongSecret_IsRefused()
+    {
+        using var response = await RequestServiceTokenAsync("not-the-secret", "catalog:read");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("/api/orders/anything")]
     [InlineData("/api/catalog/products?name=' OR 1=1 --")]
