@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
@@ -13,9 +12,7 @@ public sealed class InputRejectionEventTests : SecurityAppTests
     [InlineData("{\"name\":\"' OR 1=1 --\",\"quantity\":\"DROP TABLE\"}", "malformed_body")]
     public async Task RejectedInput_IsRecordedWithoutItsValues(string json, string reason)
     {
-        using var body = new StringContent(json, Encoding.UTF8, "application/json");
-
-        using var response = await App.Client(Issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await PostItemAsync(json);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var recorded = Assert.Single(Sink.Events);

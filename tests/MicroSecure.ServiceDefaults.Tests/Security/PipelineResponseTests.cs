@@ -132,9 +132,7 @@ public sealed class PipelineResponseTests : SecurityAppTests
     [InlineData("[1,2,3]", "array instead of object")]
     public async Task StrictJson_RejectsWith400(string json, string because)
     {
-        using var body = new StringContent(json, Encoding.UTF8, "application/json");
-
-        using var response = await App.Client(Issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await PostItemAsync(json);
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{because}: got {(int)response.StatusCode}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -146,9 +144,7 @@ public sealed class PipelineResponseTests : SecurityAppTests
     [InlineData("{\"name\":\"<script>alert(1)</script><script>alert(1)</script><script>alert(1)</script>\",\"quantity\":5}", "Name")]
     public async Task InvalidFields_Return400WithFieldErrorsWithoutEchoingTheInput(string json, string field)
     {
-        using var body = new StringContent(json, Encoding.UTF8, "application/json");
-
-        using var response = await App.Client(Issuer.CreateToken()).PostAsync(new Uri("/api/items", UriKind.Relative), body, TestContext.Current.CancellationToken);
+        using var response = await PostItemAsync(json);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
