@@ -57,15 +57,40 @@ public static class RateLimitingExtensions
     /// <summary>Adds the rate-limiting middleware. Call after authentication, so partitions are by subject.</summary>
     public static IApplicationBuilder UseDistributedRateLimiting(this IApplicationBuilder app) => app.UseRateLimiter();
 
+    /// <summary>
+    /// Applies the policies marked <see cref="RateLimitPolicyOptions.BeforeAuthentication"/> (the strict
+    /// <c>auth</c> policy) by client address. Call after routing and before authentication.
+    /// </summary>
+    public static IApplicationBuilder UsePreAuthenticationRateLimiting(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var limiter = app.ApplicationServices.GetRequiredService<DistributedRateLimiter>();
+        return app.Use(async (context, next) =>
+        {
+            if (await limiter.AcquireBeforeAuthenticationAsync(context) is { IsAcquired: false } refused)
+            {
+                await RejectAsync(context, refused);
+                return;
+            }
+
+            await next(context);
+        });
+    }
+
     private static async ValueTask OnRejectedAsync(OnRejectedContext context, CancellationToken cancellationToken)
     {
-        var http = context.HttpContext;
-        if (context.Lease is not RateLimitDecision decision)
+        if (context.Lease is RateLimitDecision decision)
         {
-            await ProblemResponses.WriteAsync(http, StatusCodes.Status429TooManyRequests);
+            await RejectAsync(context.HttpContext, decision);
             return;
         }
 
+        await ProblemResponses.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests);
+    }
+
+    private static async Task RejectAsync(HttpContext http, RateLimitDecision decision)
+    {
         http.RequestServices.GetRequiredService<RateLimitRejections>().Count(decision, http);
 
         http.Response.Headers.RetryAfter = Math.Max(1, decision.ResetSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);

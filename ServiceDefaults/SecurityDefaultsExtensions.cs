@@ -43,8 +43,9 @@ public static class SecurityDefaultsExtensions
     /// <summary>
     /// Adds the security middleware in the one order that works: the client address is settled first,
     /// headers are attached before anything can fail, errors become problem details, routing picks the
-    /// endpoint whose metadata the later steps read, the caller is authenticated before the rate limiter
-    /// partitions by subject, and authorization comes last.
+    /// endpoint whose metadata the later steps read, credential-checking endpoints are limited by address
+    /// before any credential is checked, the caller is authenticated before the main rate limiter partitions
+    /// by subject, and authorization comes last.
     /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="AddSecurityDefaults{TBuilder}"/> was not called.</exception>
     public static WebApplication UseSecurityDefaults(this WebApplication app)
@@ -62,6 +63,7 @@ public static class SecurityDefaultsExtensions
         app.UseRouting();
         app.UseRequestBodyLimit();
         app.UseCors();
+        app.UsePreAuthenticationRateLimiting();
         app.UseAuthentication();
         app.UseDistributedRateLimiting();
         app.UseAuthorization();

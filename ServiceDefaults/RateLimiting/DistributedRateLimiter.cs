@@ -53,8 +53,7 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
             return decision;
         }
 
-        if (resource.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName is { } endpointPolicy
-            && _policies.ContainsKey(endpointPolicy))
+        if (EndpointPolicy(resource) is { } endpointPolicy && !_options[endpointPolicy].BeforeAuthentication)
         {
             var endpointDecision = await AcquireAsync(endpointPolicy, partition, cancellationToken);
             if (!endpointDecision.IsAcquired)
@@ -73,6 +72,25 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
 
         return decision;
     }
+
+    /// <summary>
+    /// Applies the endpoint's policy when it counts before authentication (by client address); null when the
+    /// endpoint has no such policy.
+    /// </summary>
+    public async ValueTask<RateLimitDecision?> AcquireBeforeAuthenticationAsync(HttpContext context)
+    {
+        if (EndpointPolicy(context) is not { } policy || !_options[policy].BeforeAuthentication)
+        {
+            return null;
+        }
+
+        return await AcquireAsync(policy, RateLimitPartitions.OfAddress(context), context.RequestAborted);
+    }
+
+    private string? EndpointPolicy(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName is { } name && _policies.ContainsKey(name)
+            ? name
+            : null;
 
     private async ValueTask<RateLimitDecision> AcquireAsync(string policy, string partition, CancellationToken cancellationToken) =>
         (RateLimitDecision)await _policies[policy].AcquireAsync(partition, 1, cancellationToken);

@@ -25,6 +25,9 @@ internal static class RateLimitPartitions
             }
         }
 
-        return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return OfAddress(context);
     }
+
+    /// <summary>The client address partition, for limits that apply before the caller is known.</summary>
+    public static string OfAddress(HttpContext context) => "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

@@ -28,6 +28,13 @@ public sealed class RateLimitPolicyOptions
 
     /// <summary>Also send <c>RateLimit</c> / <c>RateLimit-Policy</c> on allowed responses, not only on 429.</summary>
     public bool HeadersOnSuccess { get; set; } = true;
+
+    /// <summary>
+    /// Count requests before authentication runs, by client address. For endpoints that check credentials
+    /// (sign-in, token): their cost and their brute-force value lie in the credential check itself, which a
+    /// limit applied after authentication would not protect.
+    /// </summary>
+    public bool BeforeAuthentication { get; set; }
 }
 
 /// <summary>Distributed rate limiting. Bound from <c>Security:RateLimiting</c>.</summary>
@@ -53,7 +60,7 @@ public sealed class RateLimitingOptions
     {
         [GlobalPolicy] = new() { PermitLimit = 600, Window = TimeSpan.FromMinutes(1) },
         [PerUserPolicy] = new() { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) },
-        [AuthPolicy] = new() { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) },
+        [AuthPolicy] = new() { PermitLimit = 10, Window = TimeSpan.FromMinutes(1), BeforeAuthentication = true },
     };
 
     /// <summary>Behaviour while Redis is unreachable.</summary>

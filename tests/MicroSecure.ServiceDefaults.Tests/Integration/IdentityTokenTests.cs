@@ -106,6 +106,23 @@ public sealed class IdentityTokenTests
         Assert.Equal(JwtFailureReasons.WrongAudience, Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed).Reason);
     }
 
+    [Fact]
+    public async Task GuessingClientSecrets_IsCutOffByTheStrictAuthLimit()
+    {
+        await using var identity = await StartIdentityAsync("sqlite");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var attempt = 0; attempt < 12; attempt++)
+        {
+            using var response = await RequestTokenAsync(identity,
+                ("grant_type", "client_credentials"), ("client_id", "orders-service"), ("client_secret", $"guess-{attempt}"), ("scope", "catalog:read"));
+            statuses.Add(response.StatusCode);
+        }
+
+        // The default auth policy: 10 per minute per address, counted before the secret is checked.
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 10), HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
     [Theory]
     [InlineData("wrong secret", "client_credentials", "orders-service", "not-the-secret", "catalog:read", "invalid_client")]
     [InlineData("unknown client", "client_credentials", "no-such-client", OrdersSecret, "catalog:read", "invalid_client")]

@@ -93,6 +93,28 @@ public sealed class RateLimitingTests
     }
 
     [Fact]
+    public async Task CredentialCheckingEndpoints_AreLimitedBeforeAnyCredentialIsChecked()
+    {
+        var sink = new RecordingSecurityEventSink();
+        var settings = Settings("auth-" + Guid.NewGuid().ToString("N"), TestInfrastructure.RequireRedis());
+        settings["Security:RateLimiting:Policies:auth:PermitLimit"] = "3";
+        await using var app = await TestApp.StartAsync(_issuer, sink, settings: settings, remoteIp: IPAddress.Parse("198.51.100.9"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var client = app.Client("guessed-credential-" + i);
+            using var response = await client.PostAsync(new Uri("/api/credentials", UriKind.Relative), null, TestContext.Current.CancellationToken);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized,
+            HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        // The refused attempts never reached authentication: only three credentials were checked.
+        Assert.Equal(3, sink.Events.Count(e => e.Kind == SecurityEventKinds.AuthenticationFailed));
+    }
+
+    [Fact]
     public async Task Rejections_AreReportedAsAggregatedEventsWithExactCounts()
     {
         var sink = new RecordingSecurityEventSink();

@@ -91,6 +91,7 @@ public static class TestApp
         app.MapGet("/api/admin", () => TypedResults.Ok()).RequireAuthorization("orders.admin");
         app.MapGet("/api/scoped", () => TypedResults.Ok()).RequireAuthorization("orders.read");
         app.MapGet("/api/limited", () => TypedResults.Ok()).RequireRateLimiting("per-user");
+        app.MapPost("/api/credentials", () => TypedResults.Ok()).RequireRateLimiting("auth");
         app.MapGet("/boom", string () => throw new InvalidOperationException("secret internal detail: connection to db-7 failed")).AllowAnonymous();
     }
 
