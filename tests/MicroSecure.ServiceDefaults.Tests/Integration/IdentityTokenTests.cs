@@ -17,12 +17,12 @@ public sealed class IdentityTokenTests
 {
     private const string OrdersSecret = "orders-service-secret-0123456789abcdef";
 
-    private static async Task<ServiceProcess> StartIdentityAsync(string provider)
+    private static async Task<ServiceProcess> StartIdentityAsync(string provider, IDictionary<string, string?>? extra = null, string? sqliteFile = null)
     {
         string connection;
         if (provider == "sqlite")
         {
-            connection = $"Data Source={Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db")}";
+            connection = $"Data Source={sqliteFile ?? Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db")}";
         }
         else
         {
@@ -39,13 +39,19 @@ public sealed class IdentityTokenTests
         }
 
         var assembly = RepositoryPaths.ProjectAssembly("services/Identity", "MicroSecure.Identity", typeof(IdentityTokenTests).Assembly);
-        return await ServiceProcess.StartAsync(assembly, new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Storage__Provider"] = provider,
             ["ConnectionStrings__identitydb"] = connection,
             ["Identity__Clients__orders-service__Secret"] = OrdersSecret,
-        }, TestContext.Current.CancellationToken);
+        };
+        foreach (var (name, value) in extra ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        return await ServiceProcess.StartAsync(assembly, environment, TestContext.Current.CancellationToken);
     }
 
     private static async Task<HttpResponseMessage> RequestTokenAsync(ServiceProcess identity, params (string Name, string Value)[] form)
@@ -104,6 +110,50 @@ public sealed class IdentityTokenTests
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal(JwtFailureReasons.WrongAudience, Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed).Reason);
+    }
+
+    [Fact]
+    public async Task AfterAKeyRotation_TokensSignedWithThePreviousKeyStillValidate_UntilThatKeyIsRetired()
+    {
+        using var keyA = System.Security.Cryptography.RSA.Create(2048);
+        using var keyB = System.Security.Cryptography.RSA.Create(2048);
+        var encryption = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var database = Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db");
+        Dictionary<string, string?> Keys(string current, string? previous) => new()
+        {
+            ["Identity__SigningKey"] = current,
+            ["Identity__PreviousSigningKey"] = previous,
+            ["Identity__EncryptionKey"] = encryption,
+            // Every restart gets a new port; the issuer name must not change with it.
+            ["Identity__Issuer"] = "http://identity.test/",
+        };
+
+        string oldToken;
+        await using (var beforeRotation = await StartIdentityAsync("sqlite", Keys(keyA.ExportRSAPrivateKeyPem(), null), database))
+        {
+            oldToken = await ClientCredentialsTokenAsync(beforeRotation, "catalog:read");
+        }
+
+        var sink = new RecordingSecurityEventSink();
+        await using (var rotated = await StartIdentityAsync("sqlite", Keys(keyB.ExportRSAPrivateKeyPem(), keyA.ExportRSAPrivateKeyPem()), database))
+        {
+            var newToken = await ClientCredentialsTokenAsync(rotated, "catalog:read");
+            Assert.NotEqual(new JsonWebToken(oldToken).Kid, new JsonWebToken(newToken).Kid);
+            await using var catalog = await StartApiAsync(rotated, "catalog-api", sink);
+
+            using var old = await catalog.Client(oldToken).GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+            using var fresh = await catalog.Client(newToken).GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+            Assert.Equal(HttpStatusCode.OK, old.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        }
+
+        await using var retired = await StartIdentityAsync("sqlite", Keys(keyB.ExportRSAPrivateKeyPem(), null), database);
+        await using var catalogAfter = await StartApiAsync(retired, "catalog-api", sink);
+        using var refused = await catalogAfter.Client(oldToken).GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(JwtFailureReasons.UnknownKey, Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed).Reason);
     }
 
     [Fact]
