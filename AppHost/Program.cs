@@ -23,7 +23,8 @@ var catalog = builder.AddProject<Projects.MicroSecure_Catalog>("catalog")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
-    .WithTokenValidation(identity, builder);
+    .WithTokenValidation(identity, builder)
+    .WithServiceClient("catalog-service", clientSecrets);
 
 var orders = builder.AddProject<Projects.MicroSecure_Orders>("orders")
     .WithDatabase(infrastructure, "ordersdb")
@@ -31,7 +32,8 @@ var orders = builder.AddProject<Projects.MicroSecure_Orders>("orders")
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
-    .WithTokenValidation(identity, builder);
+    .WithTokenValidation(identity, builder)
+    .WithServiceClient("orders-service", clientSecrets);
 
 // Gateway: the only public API entry
 var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
@@ -41,7 +43,8 @@ var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
     .WithReference(orders).WaitFor(orders)
-    .WithTokenValidation(identity, builder);
+    .WithTokenValidation(identity, builder)
+    .WithServiceClient("gateway-service", clientSecrets);
 
 // Dashboard: public, for security administrators
 var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
@@ -50,7 +53,8 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
-    .WithTokenValidation(identity, builder);
+    .WithTokenValidation(identity, builder)
+    .WithServiceClient("dashboard-service", clientSecrets);
 
 // One issuer name whichever way a token was requested: the public entry point's.
 identity.WithEnvironment("Identity__Issuer", gateway.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));

@@ -27,6 +27,12 @@ internal static class IdentityResourceExtensions
         return identity;
     }
 
+    /// <summary>Gives a service its own client registration, for the tokens it needs to call others.</summary>
+    public static IResourceBuilder<ProjectResource> WithServiceClient(
+        this IResourceBuilder<ProjectResource> project, string clientId, IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> secrets) =>
+        project.WithEnvironment("Security__ServiceClient__ClientId", clientId)
+            .WithEnvironment("Security__ServiceClient__ClientSecret", secrets[clientId]);
+
     /// <summary>
     /// Points the service's JWT validation at the identity server. Locally that is plain http, which
     /// ServiceDefaults accepts only in Development; published, the https endpoint.

@@ -29,6 +29,14 @@ public static class AuthenticationExtensions
         builder.Services.AddSingleton<IValidateOptions<JwtValidationOptions>, JwtValidationOptionsValidator>();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<ServiceClientOptions>()
+            .BindConfiguration(ServiceClientOptions.SectionName)
+            .Validate(o => o.ClientId is null || o.ClientSecret is { Length: >= 32 }, "Security:ServiceClient:ClientSecret must be set (32+ characters) when a ClientId is.")
+            .ValidateOnStart();
+        builder.Services.AddHttpClient(ServiceTokens.HttpClientName);
+        builder.Services.TryAddSingleton<ServiceTokens>();
+        // Exported security events carry this service's own token once it has a client registration.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<SecurityEvents.ISecurityEventCollectorCredentials, ServiceTokenCollectorCredentials>());
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtValidationOptions>, TimeProvider>((bearer, jwt, time) => Configure(bearer, jwt.Value, time));

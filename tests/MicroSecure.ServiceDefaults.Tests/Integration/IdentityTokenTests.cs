@@ -5,6 +5,7 @@ using MicroSecure.ServiceDefaults.Security;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace MicroSecure.ServiceDefaults.Tests.Integration;
@@ -154,6 +155,32 @@ public sealed class IdentityTokenTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal(JwtFailureReasons.UnknownKey, Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed).Reason);
+    }
+
+    [Fact]
+    public async Task ServiceTokens_AreCachedPerScope_AndFetchedOnceUnderConcurrency()
+    {
+        await using var identity = await StartIdentityAsync("sqlite");
+        await using var orders = await TestApp.StartAsync(issuer: null, environment: "Development", settings: new Dictionary<string, string?>
+        {
+            ["Security:Jwt:Authority"] = identity.Url.ToString(),
+            ["Security:Jwt:RequireHttpsMetadata"] = "false",
+            ["Security:Jwt:Audiences:0"] = "orders-api",
+            ["Security:ServiceClient:ClientId"] = "orders-service",
+            ["Security:ServiceClient:ClientSecret"] = OrdersSecret,
+        });
+        var tokens = orders.Services.GetRequiredService<ServiceTokens>();
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => tokens.GetAccessTokenAsync("catalog:read", TestContext.Current.CancellationToken).AsTask()));
+        var later = await tokens.GetAccessTokenAsync("catalog:read", TestContext.Current.CancellationToken);
+        var other = await tokens.GetAccessTokenAsync("security-events:write", TestContext.Current.CancellationToken);
+        var refused = await tokens.GetAccessTokenAsync("orders:write", TestContext.Current.CancellationToken);
+
+        Assert.Single(concurrent.Distinct());
+        Assert.Equal(concurrent[0], later);
+        Assert.Equal(["catalog-api"], new JsonWebToken(later!).Audiences);
+        Assert.Equal(["security-events"], new JsonWebToken(other!).Audiences);
+        Assert.Null(refused);
     }
 
     [Fact]

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using MicroSecure.ServiceDefaults.SecurityEvents;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MicroSecure.ServiceDefaults.Security;
+
+/// <summary>This service's own client registration at the identity server. Bound from <c>Security:ServiceClient</c>.</summary>
+public sealed class ServiceClientOptions
+{
+    /// <summary>Configuration section the options bind from.</summary>
+    public const string SectionName = "Security:ServiceClient";
+
+    /// <summary>The client id (<c>orders-service</c>). Null: this service calls nothing that needs a token.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The client secret, from an AppHost secret parameter.</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>The token endpoint; defaults to <c>{Security:Jwt:Authority}/connect/token</c>.</summary>
+    public Uri? TokenEndpoint { get; set; }
+
+    /// <summary>A cached token is replaced this long before it expires, so no call goes out with a dying token.</summary>
+    public TimeSpan RefreshBeforeExpiry { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Client-credentials access tokens for calls this service makes to other services, one per scope, cached
+/// until shortly before they expire. Concurrent callers needing a fresh token wait for one request to the
+/// identity server rather than each sending their own.
+/// </summary>
+public sealed partial class ServiceTokens(
+    IHttpClientFactory httpClientFactory,
+    IOptions<ServiceClientOptions> options,
+    IOptions<JwtValidationOptions> jwt,
+    TimeProvider timeProvider,
+    ILogger<ServiceTokens> logger)
+{
+    /// <summary>The named HttpClient used for the token endpoint.</summary>
+    public const string HttpClientName = "MicroSecure.ServiceTokens";
+
+    private sealed record CachedToken(string Value, DateTimeOffset RefreshAt);
+
+    private sealed record TokenResponse(
+        [property: JsonPropertyName("access_token")] string AccessToken,
+        [property: JsonPropertyName("expires_in")] int ExpiresIn);
+
+    private readonly ConcurrentDictionary<string, CachedToken> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+
+    /// <summary>True when a client id and secret are configured.</summary>
+    public bool IsConfigured => options.Value.ClientId is { Length: > 0 } && options.Value.ClientSecret is { Length: > 0 };
+
+    /// <summary>A valid token for <paramref name="scope"/>, or null when none can be had (logged).</summary>
+    public async ValueTask<string?> GetAccessTokenAsync(string scope, CancellationToken cancellationToken)
+    {
+        if (_tokens.TryGetValue(scope, out var cached) && cached.RefreshAt > timeProvider.GetUtcNow())
+        {
+            return cached.Value;
+        }
+
+        if (!IsConfigured || (options.Value.TokenEndpoint ?? DefaultEndpoint()) is not { } endpoint)
+        {
+            return null;
+        }
+
+        var gate = _gates.GetOrAdd(scope, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            // Someone else may have fetched it while this caller waited.
+            if (_tokens.TryGetValue(scope, out cached) && cached.RefreshAt > timeProvider.GetUtcNow())
+            {
+                return cached.Value;
+            }
+
+            using var client = httpClientFactory.CreateClient(HttpClientName);
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = options.Value.ClientId!,
+                ["client_secret"] = options.Value.ClientSecret!,
+                ["scope"] = scope,
+            });
+            using var response = await client.PostAsync(endpoint, form, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                LogTokenRefused(scope, (int)response.StatusCode);
+                return null;
+            }
+
+            var token = await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken);
+            if (token is null || string.IsNullOrEmpty(token.AccessToken))
+            {
+                return null;
+            }
+
+            var refreshAt = timeProvider.GetUtcNow().AddSeconds(token.ExpiresIn) - options.Value.RefreshBeforeExpiry;
+            _tokens[scope] = new CachedToken(token.AccessToken, refreshAt);
+            return token.AccessToken;
+        }
+        catch (HttpRequestException exception)
+        {
+            LogTokenUnavailable(scope, exception.HttpRequestError.ToString());
+            return null;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private Uri? DefaultEndpoint() => jwt.Value.Authority is { } authority ? new Uri(authority, "connect/token") : null;
+
+    [LoggerMessage(1, LogLevel.Warning, "The identity server refused a token for scope {Scope} with status {Status}.")]
+    private partial void LogTokenRefused(string scope, int status);
+
+    [LoggerMessage(2, LogLevel.Warning, "No token for scope {Scope}: the identity server could not be reached ({Error}).")]
+    private partial void LogTokenUnavailable(string scope, string error);
+}
+
+/// <summary>The exporter's credentials: a <c>security-events:write</c> token of this service's client.</summary>
+internal sealed class ServiceTokenCollectorCredentials(ServiceTokens tokens) : ISecurityEventCollectorCredentials
+{
+    public const string Scope = "security-events:write";
+
+    public ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken) => tokens.GetAccessTokenAsync(Scope, cancellationToken);
+}
