@@ -91,7 +91,11 @@ public static class RateLimitingExtensions
 
     private static async Task RejectAsync(HttpContext http, RateLimitDecision decision)
     {
-        http.RequestServices.GetRequiredService<RateLimitRejections>().Count(decision, http);
+        // A fail-closed refusal is Redis's outage, already reported as RateLimiterFallback, not a client over its limit.
+        if (!decision.Unavailable)
+        {
+            http.RequestServices.GetRequiredService<RateLimitRejections>().Count(decision, http);
+        }
 
         http.Response.Headers.RetryAfter = Math.Max(1, decision.ResetSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         RateLimitHeaders.Write(http.Response, decision);

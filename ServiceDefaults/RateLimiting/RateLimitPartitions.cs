@@ -28,6 +28,31 @@ internal static class RateLimitPartitions
         return OfAddress(context);
     }
 
-    /// <summary>The client address partition, for limits that apply before the caller is known.</summary>
-    public static string OfAddress(HttpContext context) => "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    /// <summary>
+    /// The client address partition, for limits that apply before the caller is known. IPv6 clients are
+    /// grouped by /64: one subscriber usually holds a whole /64 and could otherwise rotate through fresh
+    /// budgets at will.
+    /// </summary>
+    public static string OfAddress(HttpContext context)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (address is null)
+        {
+            return "ip:unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return "ip:" + new System.Net.IPAddress(bytes) + "/64";
+        }
+
+        return "ip:" + address;
+    }
 }

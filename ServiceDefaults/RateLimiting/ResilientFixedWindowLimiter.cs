@@ -23,6 +23,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     private long _reserved;
     private long _reservedRemaining;
     private DateTimeOffset _reservedUntil;
+    private long _lastUsed = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public ResilientFixedWindowLimiter(
         string redisKey, string policy, string partition, RateLimitPolicyOptions options, RedisUnavailableMode mode,
@@ -56,7 +57,26 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
         });
     }
 
-    public override TimeSpan? IdleDuration => _local.IdleDuration;
+    /// <summary>
+    /// Idle since the last request, and never idle while it holds reserved permits: the partitioned limiter
+    /// that owns this one discards idle partitions, which would strand permits Redis already counted. (The
+    /// local window alone would always look idle while Redis serves every request.)
+    /// </summary>
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_reserved > 0 && _timeProvider.GetUtcNow() < _reservedUntil)
+                {
+                    return null;
+                }
+            }
+
+            return System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastUsed));
+        }
+    }
 
     public override bool IsAutoReplenishing => false;
 
@@ -72,6 +92,8 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
+        Interlocked.Exchange(ref _lastUsed, System.Diagnostics.Stopwatch.GetTimestamp());
+
         if (_redis is null || _health is null)
         {
             return Local(await _local.AcquireAsync(permitCount, cancellationToken));

@@ -101,9 +101,14 @@ public sealed partial class ServiceTokens(
             _tokens[scope] = new CachedToken(token.AccessToken, refreshAt);
             return token.AccessToken;
         }
-        catch (HttpRequestException exception)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogTokenUnavailable(scope, exception.HttpRequestError.ToString());
+            throw;
+        }
+        catch (Exception exception)
+        {
+            // Unreachable, timed out, circuit open or an unreadable answer: the caller decides what to do without a token.
+            LogTokenUnavailable(scope, exception is HttpRequestException http ? http.HttpRequestError.ToString() : exception.GetType().Name);
             return null;
         }
         finally

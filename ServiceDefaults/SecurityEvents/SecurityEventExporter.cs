@@ -152,14 +152,15 @@ internal sealed partial class SecurityEventExporter(
             LogExportFailed(_batch.Count, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
             return false;
         }
-        catch (HttpRequestException exception)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogExportFailed(_batch.Count, exception.HttpRequestError.ToString());
-            return false;
+            throw;
         }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
-            LogExportFailed(_batch.Count, "timeout");
+            // Anything else (timeouts, an open circuit, a credentials failure) is an outage: keep the batch
+            // and retry. A background service that throws would stop the host.
+            LogExportFailed(_batch.Count, exception is HttpRequestException http ? http.HttpRequestError.ToString() : exception.GetType().Name);
             return false;
         }
     }

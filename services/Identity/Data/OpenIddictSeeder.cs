@@ -6,8 +6,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace MicroSecure.Identity.Data;
 
 /// <summary>
-/// Creates or updates the configured scopes and service clients at start (idempotent). Runs after the
-/// database initializer, which is registered first.
+/// Creates or updates the configured scopes and service clients at start (idempotent), and deletes client
+/// registrations that are no longer configured. Runs after the database initializer, which is registered first.
 /// </summary>
 internal sealed partial class OpenIddictSeeder(
     IServiceScopeFactory scopeFactory, IOptions<IdentityServerOptions> options, ILogger<OpenIddictSeeder> logger) : IHostedService
@@ -30,6 +30,23 @@ internal sealed partial class OpenIddictSeeder(
             {
                 await scopes.CreateAsync(descriptor, cancellationToken);
             }
+        }
+
+        // Removing a client from configuration (or its secret) revokes it: a leaked secret must stop working.
+        var configured = options.Value.Clients.Where(c => !string.IsNullOrEmpty(c.Value.Secret)).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        var stale = new List<object>();
+        await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
+        {
+            if (await applications.GetClientIdAsync(application, cancellationToken) is { } id && !configured.Contains(id))
+            {
+                stale.Add(application);
+                LogClientRevoked(id);
+            }
+        }
+
+        foreach (var application in stale)
+        {
+            await applications.DeleteAsync(application, cancellationToken);
         }
 
         foreach (var (clientId, client) in options.Value.Clients)
@@ -68,6 +85,9 @@ internal sealed partial class OpenIddictSeeder(
 
     [LoggerMessage(1, LogLevel.Warning, "Client {ClientId} has no secret configured and was not registered.")]
     private partial void LogClientSkipped(string clientId);
+
+    [LoggerMessage(3, LogLevel.Warning, "Client {ClientId} is no longer configured with a secret: its registration was deleted.")]
+    private partial void LogClientRevoked(string clientId);
 
     [LoggerMessage(2, LogLevel.Information, "Seeded {Scopes} scopes and {Clients} service clients.")]
     private partial void LogSeeded(int scopes, int clients);

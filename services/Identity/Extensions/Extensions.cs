@@ -18,7 +18,7 @@ internal static class Extensions
         builder.Services.AddOptions<IdentityServerOptions>()
             .BindConfiguration(IdentityServerOptions.SectionName)
             .ValidateDataAnnotations()
-            .Validate(o => o.Clients.Values.All(c => c.Secret is null || c.Secret.Length >= 32), "Identity:Clients:*:Secret must be at least 32 characters.")
+            .Validate(o => o.Clients.Values.All(c => string.IsNullOrEmpty(c.Secret) || c.Secret.Length >= 32), "Identity:Clients:*:Secret must be at least 32 characters.")
             .ValidateOnStart();
         var identity = builder.Configuration.GetSection(IdentityServerOptions.SectionName).Get<IdentityServerOptions>() ?? new IdentityServerOptions();
         var isDevelopment = builder.Environment.IsDevelopment();

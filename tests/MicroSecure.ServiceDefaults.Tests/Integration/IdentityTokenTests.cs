@@ -184,6 +184,22 @@ public sealed class IdentityTokenTests
     }
 
     [Fact]
+    public async Task ClientRemovedFromConfiguration_IsRevokedAtTheNextStart()
+    {
+        var database = Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db");
+        await using (var before = await StartIdentityAsync("sqlite", sqliteFile: database))
+        {
+            await ClientCredentialsTokenAsync(before, "catalog:read");
+        }
+
+        await using var after = await StartIdentityAsync("sqlite", new Dictionary<string, string?> { ["Identity__Clients__orders-service__Secret"] = "" }, database);
+        using var response = await RequestTokenAsync(after,
+            ("grant_type", "client_credentials"), ("client_id", "orders-service"), ("client_secret", OrdersSecret), ("scope", "catalog:read"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task GuessingClientSecrets_IsCutOffByTheStrictAuthLimit()
     {
         await using var identity = await StartIdentityAsync("sqlite");

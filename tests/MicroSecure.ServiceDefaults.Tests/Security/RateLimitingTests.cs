@@ -93,6 +93,38 @@ public sealed class RateLimitingTests
     }
 
     [Fact]
+    public async Task APartitionHoldingReservedPermits_IsNeverIdle_SoItsPermitsAreNotStranded()
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestInfrastructure.RequireRedis());
+        var options = Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions());
+        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
+            options, new SecurityEventRecorder(new RecordingSecurityEventSink(), TimeProvider.System, new SecurityEventSource("idle-test")),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
+        using var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
+            "idle-test:" + Guid.NewGuid().ToString("N"), "global", "ip:203.0.113.1",
+            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = 1000, Window = TimeSpan.FromMinutes(1) },
+            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, redis, health, maxReservation: 20, TimeProvider.System);
+
+        using var lease = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
+
+        Assert.True(lease.IsAcquired);
+        Assert.Null(limiter.IdleDuration);
+    }
+
+    [Theory]
+    [InlineData("2001:db8:1:2:aaaa::1", "ip:2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2:ffff:ffff:ffff:ffff", "ip:2001:db8:1:2::/64")]
+    [InlineData("::ffff:198.51.100.7", "ip:198.51.100.7")]
+    [InlineData("198.51.100.7", "ip:198.51.100.7")]
+    public void AddressPartitions_GroupIPv6By64(string address, string expected)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse(address);
+
+        Assert.Equal(expected, MicroSecure.ServiceDefaults.RateLimiting.RateLimitPartitions.OfAddress(context));
+    }
+
+    [Fact]
     public async Task CredentialCheckingEndpoints_AreLimitedBeforeAnyCredentialIsChecked()
     {
         var sink = new RecordingSecurityEventSink();
