@@ -47,10 +47,7 @@ public static class HealthEndpoints
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
 
-        builder.Services.AddOptions<HealthEndpointOptions>()
-            .BindConfiguration(HealthEndpointOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<HealthEndpointOptions>(HealthEndpointOptions.SectionName);
 
         return builder;
     }

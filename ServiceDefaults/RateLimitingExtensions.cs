@@ -21,13 +21,10 @@ public static class RateLimitingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<RateLimitingOptions>()
-            .BindConfiguration(RateLimitingOptions.SectionName)
-            .ValidateDataAnnotations()
+        builder.Services.AddValidatedOptions<RateLimitingOptions>(RateLimitingOptions.SectionName)
             .Validate(o => o.Policies.ContainsKey(RateLimitingOptions.GlobalPolicy), "Security:RateLimiting:Policies must define 'global'.")
             .Validate(o => o.Policies.Values.All(p => p.PermitLimit > 0 && p.Window >= TimeSpan.FromSeconds(1)),
-                "Every rate-limit policy needs PermitLimit > 0 and a Window of at least one second.")
-            .ValidateOnStart();
+                "Every rate-limit policy needs PermitLimit > 0 and a Window of at least one second.");
 
         builder.Services.TryAddSingleton<RedisLimiterHealth>();
         builder.Services.TryAddSingleton<RateLimitRejections>();

@@ -7,7 +7,7 @@ namespace MicroSecure.ServiceDefaults.RateLimiting;
 /// <see cref="RateLimitLease"/>, so the ASP.NET Core rate-limiting middleware can carry it to OnRejected.
 /// </summary>
 internal sealed class RateLimitDecision(
-    bool isAcquired, string policy, string partition, int limit, long remaining, int resetSeconds, TimeSpan window) : RateLimitLease
+    bool isAcquired, string policy, string partition, int limit, long remaining, int resetSeconds, TimeSpan window, string policyHeader) : RateLimitLease
 {
     public const string PolicyMetadata = "MICROSECURE_POLICY";
 
@@ -51,8 +51,11 @@ internal sealed class RateLimitDecision(
         return false;
     }
 
-    /// <summary><c>RateLimit-Policy</c> value (draft-ietf-httpapi-ratelimit-headers): quota and window.</summary>
-    public string PolicyHeader => $"\"{Policy}\";q={Limit};w={(int)Window.TotalSeconds}";
+    /// <summary><c>RateLimit-Policy</c> value (draft-ietf-httpapi-ratelimit-headers): quota and window. Constant per policy.</summary>
+    public string PolicyHeader { get; } = policyHeader;
+
+    /// <summary>Builds the <c>RateLimit-Policy</c> value once per policy.</summary>
+    public static string FormatPolicyHeader(string policy, int limit, TimeSpan window) => $"\"{policy}\";q={limit};w={(int)window.TotalSeconds}";
 
     /// <summary><c>RateLimit</c> value: remaining quota and seconds to reset.</summary>
     public string StateHeader => $"\"{Policy}\";r={Remaining};t={ResetSeconds}";

@@ -19,6 +19,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     private readonly FixedWindowRateLimiter _local;
     private readonly TimeProvider _timeProvider;
     private readonly int _reservation;
+    private readonly string _policyHeader;
     private readonly Lock _gate = new();
     private long _reserved;
     private long _reservedRemaining;
@@ -31,6 +32,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     {
         _policy = policy;
         _timeProvider = timeProvider;
+        _policyHeader = RateLimitDecision.FormatPolicyHeader(policy, options.PermitLimit, options.Window);
         // Large budgets take permits from Redis in blocks; small (strict) ones one at a time, so they stay exact.
         _reservation = Math.Clamp(options.PermitLimit / 50, 1, Math.Max(1, maxReservation));
         _partition = partition;
@@ -132,7 +134,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
         {
             RedisUnavailableMode.FailOpen => Decision(isAcquired: true, _options.PermitLimit, (int)_options.Window.TotalSeconds),
             RedisUnavailableMode.FailClosed => new RateLimitDecision(false, _policy, _partition, _options.PermitLimit, 0,
-                RetrySeconds(), _options.Window) { Unavailable = true },
+                RetrySeconds(), _options.Window, _policyHeader) { Unavailable = true },
             _ => Local(await _local.AcquireAsync(permitCount, cancellationToken)),
         };
     }
@@ -194,7 +196,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     }
 
     private RateLimitDecision Decision(bool isAcquired, long remaining, int resetSeconds) =>
-        new(isAcquired, _policy, _partition, _options.PermitLimit, remaining, resetSeconds, _options.Window);
+        new(isAcquired, _policy, _partition, _options.PermitLimit, remaining, resetSeconds, _options.Window, _policyHeader);
 
     protected override void Dispose(bool disposing)
     {

@@ -22,17 +22,12 @@ public static class AuthenticationExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<JwtValidationOptions>()
-            .BindConfiguration(JwtValidationOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<JwtValidationOptions>(JwtValidationOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<JwtValidationOptions>, JwtValidationOptionsValidator>();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<ServiceClientOptions>()
-            .BindConfiguration(ServiceClientOptions.SectionName)
-            .Validate(o => o.ClientId is null || o.ClientSecret is { Length: >= 32 }, "Security:ServiceClient:ClientSecret must be set (32+ characters) when a ClientId is.")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<ServiceClientOptions>(ServiceClientOptions.SectionName)
+            .Validate(o => o.ClientId is null || o.ClientSecret is { Length: >= 32 }, "Security:ServiceClient:ClientSecret must be set (32+ characters) when a ClientId is.");
         builder.Services.AddHttpClient(ServiceTokens.HttpClientName);
         builder.Services.TryAddSingleton<ServiceTokens>();
         // Exported security events carry this service's own token once it has a client registration.

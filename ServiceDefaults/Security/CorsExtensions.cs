@@ -35,11 +35,9 @@ public static class CorsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<CorsAllowListOptions>()
-            .BindConfiguration(CorsAllowListOptions.SectionName)
+        builder.Services.AddValidatedOptions<CorsAllowListOptions>(CorsAllowListOptions.SectionName)
             .Validate(o => o.AllowedOrigins.All(IsExactOrigin),
-                "Security:Cors:AllowedOrigins must hold exact origins (scheme://host[:port]) without wildcards, paths or trailing slashes.")
-            .ValidateOnStart();
+                "Security:Cors:AllowedOrigins must hold exact origins (scheme://host[:port]) without wildcards, paths or trailing slashes.");
 
         var cors = builder.Configuration.GetSection(CorsAllowListOptions.SectionName).Get<CorsAllowListOptions>() ?? new CorsAllowListOptions();
         builder.Services.AddCors(options => options.AddDefaultPolicy(policy =>

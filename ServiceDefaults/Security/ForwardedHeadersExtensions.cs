@@ -39,12 +39,10 @@ public static class ForwardedHeadersExtensions
         // forwarding headers from any address. This library owns that decision instead.
         builder.Configuration["FORWARDEDHEADERS_ENABLED"] = "false";
 
-        builder.Services.AddOptions<TrustedProxyOptions>()
-            .BindConfiguration(TrustedProxyOptions.SectionName)
+        builder.Services.AddValidatedOptions<TrustedProxyOptions>(TrustedProxyOptions.SectionName)
             .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)), "Security:ForwardedHeaders:KnownProxies must be IP addresses.")
             .Validate(o => o.KnownNetworks.All(n => IPNetwork.TryParse(n, out _)), "Security:ForwardedHeaders:KnownNetworks must be CIDR networks.")
-            .Validate(o => o.ForwardLimit is >= 1 and <= 10, "Security:ForwardedHeaders:ForwardLimit must be between 1 and 10.")
-            .ValidateOnStart();
+            .Validate(o => o.ForwardLimit is >= 1 and <= 10, "Security:ForwardedHeaders:ForwardLimit must be between 1 and 10.");
 
         builder.Services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IOptions<TrustedProxyOptions>>((forwarded, trusted) =>

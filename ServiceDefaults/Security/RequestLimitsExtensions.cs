@@ -45,10 +45,7 @@ public static class RequestLimitsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<RequestLimitOptions>()
-            .BindConfiguration(RequestLimitOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<RequestLimitOptions>(RequestLimitOptions.SectionName);
 
         var limits = builder.Configuration.GetSection(RequestLimitOptions.SectionName).Get<RequestLimitOptions>() ?? new RequestLimitOptions();
         builder.Services.Configure<KestrelServerOptions>(kestrel =>

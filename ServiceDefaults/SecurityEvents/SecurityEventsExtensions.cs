@@ -15,12 +15,9 @@ public static class SecurityEventsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.AddOptions<SecurityEventOptions>()
-            .BindConfiguration(SecurityEventOptions.SectionName)
-            .ValidateDataAnnotations()
+        builder.Services.AddValidatedOptions<SecurityEventOptions>(SecurityEventOptions.SectionName)
             .Validate(o => o.CollectorUrl is null || o.CollectorUrl.IsAbsoluteUri, "Security:Events:CollectorUrl must be an absolute URL.")
-            .Validate(o => o.InitialRetryDelay <= o.MaxRetryDelay, "Security:Events:InitialRetryDelay must not exceed MaxRetryDelay.")
-            .ValidateOnStart();
+            .Validate(o => o.InitialRetryDelay <= o.MaxRetryDelay, "Security:Events:InitialRetryDelay must not exceed MaxRetryDelay.");
 
         var service = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         builder.Services.TryAddSingleton(TimeProvider.System);

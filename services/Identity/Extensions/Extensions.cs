@@ -15,11 +15,8 @@ internal static class Extensions
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
 
-        builder.Services.AddOptions<IdentityServerOptions>()
-            .BindConfiguration(IdentityServerOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => o.Clients.Values.All(c => string.IsNullOrEmpty(c.Secret) || c.Secret.Length >= 32), "Identity:Clients:*:Secret must be at least 32 characters.")
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<IdentityServerOptions>(IdentityServerOptions.SectionName)
+            .Validate(o => o.Clients.Values.All(c => string.IsNullOrEmpty(c.Secret) || c.Secret.Length >= 32), "Identity:Clients:*:Secret must be at least 32 characters.");
         var identity = builder.Configuration.GetSection(IdentityServerOptions.SectionName).Get<IdentityServerOptions>() ?? new IdentityServerOptions();
         var isDevelopment = builder.Environment.IsDevelopment();
 
