@@ -67,7 +67,14 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
 
         if (_options[decision.Policy].HeadersOnSuccess)
         {
-            RateLimitHeaders.Write(resource.Response, decision);
+            // Written as the response starts, so behind a proxy (the gateway) the values of the service the
+            // client called replace any an upstream service returned for its own, internal budget.
+            resource.Response.OnStarting(static state =>
+            {
+                var (response, allowed) = ((HttpResponse, RateLimitDecision))state;
+                RateLimitHeaders.Write(response, allowed);
+                return Task.CompletedTask;
+            }, (resource.Response, decision));
         }
 
         return decision;
