@@ -104,6 +104,20 @@ passed=$(sum_counter passed)
 failed=$(( $(sum_counter failed) + $(sum_counter error) + $(sum_counter timeout) + $(sum_counter aborted) ))
 skipped=$(sum_counter notExecuted)
 
+# The failures' names and messages, so a red run in a log that keeps only the tail is diagnosable.
+if [ "$failed" -gt 0 ]; then
+  log "failed tests:"
+  awk '
+    /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+      match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11)
+      gsub(/&quot;/, "\"", name); print "  FAILED " name; inside = 1; lines = 0; next }
+    inside && /<\/UnitTestResult>/ { inside = 0; next }
+    inside && /<(Message|StackTrace)>/ { show = 1 }
+    inside && show && lines < 12 { gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, ""); print "    " $0; lines++ }
+    inside && /<\/(Message|StackTrace)>/ { show = 0 }
+  ' "$results"/*.trx >&2 || true
+fi
+
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"

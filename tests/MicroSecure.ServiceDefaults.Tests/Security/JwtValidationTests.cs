@@ -170,7 +170,9 @@ public sealed class JwtValidationTests : SecurityAppTests
     public async Task CachedToken_StillExpiresOnTime()
     {
         await using var strict = await TestApp.StartAsync(Issuer, Sink, settings: new Dictionary<string, string?> { ["Security:Jwt:ClockSkew"] = "00:00:00" });
-        var token = Issuer.CreateToken(d => d.Expires = DateTime.UtcNow.AddSeconds(2));
+        // Long enough that a slow first request on a loaded machine still sees a valid token.
+        var expires = DateTime.UtcNow.AddSeconds(6);
+        var token = Issuer.CreateToken(d => d.Expires = expires);
         using var client = strict.Client(token);
 
         using (var first = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken))
@@ -178,7 +180,7 @@ public sealed class JwtValidationTests : SecurityAppTests
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        await Task.Delay(expires - DateTime.UtcNow + TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
         using var later = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
