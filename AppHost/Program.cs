@@ -10,30 +10,33 @@ var infrastructure = InfrastructureResources.Add(builder, choice, "identitydb", 
 var ports = LocalPorts.FromConfiguration(builder.Configuration);
 
 // Identity: the only token issuer
-var clientSecrets = builder.AddServiceClientSecrets();
+var identitySecrets = builder.AddIdentitySecrets();
 var identity = builder.AddProject<Projects.MicroSecure_Identity>("identity")
     .WithDatabase(infrastructure, "identitydb")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
-    .WithServiceClientSecrets(clientSecrets);
+    .BehindLocalGateway(builder)
+    .WithIdentitySecrets(identitySecrets);
 
 // Services
 var catalog = builder.AddProject<Projects.MicroSecure_Catalog>("catalog")
     .WithDatabase(infrastructure, "catalogdb")
+    .BehindLocalGateway(builder)
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
     .WithTokenValidation(identity, builder)
-    .WithServiceClient("catalog-service", clientSecrets);
+    .WithServiceClient("catalog-service", identitySecrets);
 
 var orders = builder.AddProject<Projects.MicroSecure_Orders>("orders")
     .WithDatabase(infrastructure, "ordersdb")
+    .BehindLocalGateway(builder)
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
     .WithTokenValidation(identity, builder)
-    .WithServiceClient("orders-service", clientSecrets);
+    .WithServiceClient("orders-service", identitySecrets);
 
 // Gateway: the only public API entry
 var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
@@ -44,7 +47,7 @@ var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
     .WithReference(catalog).WaitFor(catalog)
     .WithReference(orders).WaitFor(orders)
     .WithTokenValidation(identity, builder)
-    .WithServiceClient("gateway-service", clientSecrets);
+    .WithServiceClient("gateway-service", identitySecrets);
 
 // Dashboard: public, for security administrators
 var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
@@ -54,7 +57,8 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithServiceHealthCheck(builder)
     .WithReference(identity).WaitFor(identity)
     .WithTokenValidation(identity, builder)
-    .WithServiceClient("dashboard-service", clientSecrets);
+    .WithServiceClient("dashboard-service", identitySecrets);
+dashboard.WithDashboardSignIn(identity, gateway, identitySecrets, builder);
 
 // One issuer name whichever way a token was requested: the public entry point's.
 identity.WithEnvironment("Identity__Issuer", gateway.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));

@@ -15,11 +15,17 @@ internal static partial class StartupLog
         if (!app.Services.GetRequiredService<DistributedApplicationExecutionContext>().IsPublishMode)
         {
             LogEndpoints(logger, $"http://localhost:{ports.Gateway}", $"http://localhost:{ports.Dashboard}");
+            // Where the password is, never the password itself.
+            LogAdmin(logger);
         }
     }
 
     [LoggerMessage(1, LogLevel.Information, "Infrastructure mode: {Mode} ({Reason}); data folder: {DataPath}")]
     private static partial void LogMode(ILogger logger, string mode, string reason, string dataPath);
+
+    [LoggerMessage(3, LogLevel.Information,
+        "Sign in as 'admin' (roles admin, security-admin): its password is the 'admin-password' parameter in the Aspire dashboard, or run: dotnet user-secrets list --project AppHost")]
+    private static partial void LogAdmin(ILogger logger);
 
     [LoggerMessage(2, LogLevel.Information, "MicroSecure endpoints: gateway {GatewayUrl} | security dashboard {DashboardUrl}")]
     private static partial void LogEndpoints(ILogger logger, string gatewayUrl, string dashboardUrl);

@@ -11,7 +11,8 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 
 app.UseAntiforgery();
-app.MapStaticAssets();
+app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>();
+app.MapDashboardSignIn();
 
 app.Run();

@@ -1,27 +1,53 @@
 namespace MicroSecure.AppHost.Infrastructure;
 
-/// <summary>Wiring services to the identity server: client secrets in, token validation out.</summary>
+/// <summary>The identity server's secrets: one per client, the signing and encryption keys, and the seeded users' passwords.</summary>
+internal sealed record IdentitySecrets(
+    IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> Clients,
+    IResourceBuilder<ParameterResource> SigningKey,
+    IResourceBuilder<ParameterResource> EncryptionKey,
+    IResourceBuilder<ParameterResource> AdminPassword,
+    IResourceBuilder<ParameterResource> DemoUserPassword);
+
+/// <summary>Wiring services to the identity server: client secrets and keys in, token validation out.</summary>
 internal static class IdentityResourceExtensions
 {
-    /// <summary>The service clients (client credentials) the identity server registers.</summary>
-    public static readonly string[] ServiceClients = ["orders-service", "catalog-service", "gateway-service", "identity-service", "dashboard-service"];
+    /// <summary>The confidential clients the identity server registers: the services (client credentials) and the dashboard (sign-in).</summary>
+    public static readonly string[] ConfidentialClients = ["orders-service", "catalog-service", "gateway-service", "identity-service", "dashboard-service", "dashboard"];
+
+    /// <summary>The seeded people with the demo password (the admin has its own).</summary>
+    public static readonly string[] DemoUsers = ["alice", "bob"];
 
     /// <summary>
-    /// One generated secret parameter per service client. Generated on first run and kept in the AppHost's
-    /// user secrets (never in appsettings or the repository); published as secret parameters.
+    /// Every identity secret as a parameter. Generated on first run and kept in the AppHost's user secrets
+    /// (never in appsettings or the repository); published as secret parameters the deployment supplies.
     /// </summary>
-    public static IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> AddServiceClientSecrets(this IDistributedApplicationBuilder builder) =>
-        ServiceClients.ToDictionary(
+    public static IdentitySecrets AddIdentitySecrets(this IDistributedApplicationBuilder builder)
+    {
+        var clients = ConfidentialClients.ToDictionary(
             client => client,
             client => builder.AddParameter($"{client}-secret", new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true, persist: true));
+        return new IdentitySecrets(
+            clients,
+            builder.AddParameter("identity-signing-key", GeneratedKeyParameterDefault.RsaPrivateKey, secret: true, persist: true),
+            builder.AddParameter("identity-encryption-key", GeneratedKeyParameterDefault.SymmetricKey, secret: true, persist: true),
+            builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 20, Special = false }, secret: true, persist: true),
+            builder.AddParameter("demo-user-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true));
+    }
 
-    /// <summary>Hands the identity server every client's secret.</summary>
-    public static IResourceBuilder<ProjectResource> WithServiceClientSecrets(
-        this IResourceBuilder<ProjectResource> identity, IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> secrets)
+    /// <summary>Hands the identity server its keys, every client's secret and the seeded users' passwords.</summary>
+    public static IResourceBuilder<ProjectResource> WithIdentitySecrets(this IResourceBuilder<ProjectResource> identity, IdentitySecrets secrets)
     {
-        foreach (var (client, secret) in secrets)
+        foreach (var (client, secret) in secrets.Clients)
         {
             identity.WithEnvironment($"Identity__Clients__{client}__Secret", secret);
+        }
+
+        identity.WithEnvironment("Identity__SigningKey", secrets.SigningKey)
+            .WithEnvironment("Identity__EncryptionKey", secrets.EncryptionKey)
+            .WithEnvironment("Identity__Users__admin__Password", secrets.AdminPassword);
+        foreach (var user in DemoUsers)
+        {
+            identity.WithEnvironment($"Identity__Users__{user}__Password", secrets.DemoUserPassword);
         }
 
         return identity;
@@ -29,9 +55,30 @@ internal static class IdentityResourceExtensions
 
     /// <summary>Gives a service its own client registration, for the tokens it needs to call others.</summary>
     public static IResourceBuilder<ProjectResource> WithServiceClient(
-        this IResourceBuilder<ProjectResource> project, string clientId, IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> secrets) =>
+        this IResourceBuilder<ProjectResource> project, string clientId, IdentitySecrets secrets) =>
         project.WithEnvironment("Security__ServiceClient__ClientId", clientId)
-            .WithEnvironment("Security__ServiceClient__ClientSecret", secrets[clientId]);
+            .WithEnvironment("Security__ServiceClient__ClientSecret", secrets.Clients[clientId]);
+
+    /// <summary>
+    /// Registers the dashboard as the identity server's sign-in client (its redirect URIs follow its real
+    /// endpoint) and gives the dashboard what it needs to sign people in through the public entry point.
+    /// </summary>
+    public static void WithDashboardSignIn(
+        this IResourceBuilder<ProjectResource> dashboard, IResourceBuilder<ProjectResource> identity, IResourceBuilder<ProjectResource> gateway,
+        IdentitySecrets secrets, IDistributedApplicationBuilder builder)
+    {
+        var scheme = builder.ExecutionContext.IsPublishMode ? "https" : "http";
+        var endpoint = dashboard.GetEndpoint(scheme);
+        identity.WithEnvironment("Identity__Clients__dashboard__RedirectUris__0", ReferenceExpression.Create($"{endpoint}/signin-oidc"))
+            .WithEnvironment("Identity__Clients__dashboard__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{endpoint}/signout-callback-oidc"));
+        dashboard.WithEnvironment("Dashboard__SignIn__Authority", gateway.GetEndpoint(scheme))
+            .WithEnvironment("Dashboard__SignIn__ClientId", "dashboard")
+            .WithEnvironment("Dashboard__SignIn__ClientSecret", secrets.Clients["dashboard"]);
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            dashboard.WithEnvironment("Dashboard__SignIn__RequireHttpsMetadata", "false");
+        }
+    }
 
     /// <summary>
     /// Points the service's JWT validation at the identity server. Locally that is plain http, which
@@ -47,5 +94,21 @@ internal static class IdentityResourceExtensions
 
         return project.WithEnvironment("Security__Jwt__Authority", identity.GetEndpoint("http"))
             .WithEnvironment("Security__Jwt__RequireHttpsMetadata", "false");
+    }
+
+    /// <summary>
+    /// Locally every service sits behind the gateway on loopback: trust loopback proxies' forwarded headers,
+    /// so the identity server's pages and redirects use the public address and events carry the caller's IP.
+    /// Published, the deployment configures its own proxy networks.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> BehindLocalGateway(this IResourceBuilder<ProjectResource> project, IDistributedApplicationBuilder builder)
+    {
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            project.WithEnvironment("Security__ForwardedHeaders__KnownNetworks__0", "127.0.0.0/8")
+                .WithEnvironment("Security__ForwardedHeaders__KnownNetworks__1", "::1/128");
+        }
+
+        return project;
     }
 }

@@ -14,6 +14,8 @@ internal static class Extensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<SecurityEventSummary>();
+        builder.AddDashboardSignIn();
+        builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddRazorComponents();
     }
 }

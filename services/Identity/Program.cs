@@ -9,6 +9,10 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapStaticAssets().AllowAnonymous();
+app.MapRazorPages();
+app.MapAuthorizationApi();
 app.MapTokenApi();
+app.MapRegistrationApi();
 
 app.Run();

@@ -1,6 +1,12 @@
 using System.Security.Claims;
+using MicroSecure.Identity.Data;
+using MicroSecure.Identity.Options;
+using MicroSecure.Identity.Server;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -8,8 +14,9 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace MicroSecure.Identity.Apis;
 
 /// <summary>
-/// The token endpoint's own step. OpenIddict has already authenticated the client and checked that it may
-/// use the grant and the scopes before this runs; here the token's contents are decided.
+/// The token endpoint's own step. OpenIddict has already authenticated the client, checked the grant, the
+/// PKCE verifier, the redirect URI and the scopes, and refused redeemed codes and tokens before this runs;
+/// here the token's contents are decided, from the store as it is now.
 /// </summary>
 public static class TokenApi
 {
@@ -20,31 +27,62 @@ public static class TokenApi
             .ExcludeFromDescription();
 
     public static async Task<Results<SignInHttpResult, ForbidHttpResult>> ExchangeAsync(
-        HttpContext context, IOpenIddictScopeManager scopes, CancellationToken cancellationToken)
+        HttpContext context, ClaimsFactory claims, UserManager<ApplicationUser> users, IOptions<IdentityServerOptions> options,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenIddict server request is missing.");
 
-        if (!request.IsClientCredentialsGrantType() || request.ClientId is null)
+        if (request.IsClientCredentialsGrantType() && request.ClientId is { } clientId)
         {
-            return TypedResults.Forbid(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+            var client = await claims.ForClientAsync(clientId, request.GetScopes(), cancellationToken);
+            return SignIn(client);
         }
 
-        // A service token names the client as its subject: there is no user behind it.
-        var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-        identity.SetClaim(Claims.Subject, request.ClientId);
-        identity.SetClaim(Claims.ClientId, request.ClientId);
-        identity.SetScopes(request.GetScopes());
-
-        var resources = new List<string>();
-        await foreach (var resource in scopes.ListResourcesAsync(identity.GetScopes(), cancellationToken))
+        if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
         {
-            resources.Add(resource);
+            return Refuse(Errors.UnsupportedGrantType, "The grant type is not supported.");
         }
 
-        identity.SetResources(resources);
-        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        var principal = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        if (principal?.GetClaim(Claims.Subject) is not { } subject || await users.FindByIdAsync(subject) is not { } user)
+        {
+            return Refuse(Errors.InvalidGrant, "The token is no longer valid.");
+        }
 
-        return TypedResults.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        // A person who was locked out or deleted since signing in gets no more tokens.
+        if (await users.IsLockedOutAsync(user))
+        {
+            return Refuse(Errors.InvalidGrant, "The token is no longer valid.");
+        }
+
+        var started = ClaimsFactory.SessionStarted(principal) ?? timeProvider.GetUtcNow();
+        var remaining = started + options.Value.RefreshTokenAbsoluteLifetime - timeProvider.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            return Refuse(Errors.InvalidGrant, "The session has ended; sign in again.");
+        }
+
+        var identity = await claims.ForUserAsync(user, principal.GetScopes(), started, cancellationToken);
+        var refreshed = new ClaimsPrincipal(identity);
+        // Rotation renews the refresh token, but never past the session's absolute end.
+        if (remaining < options.Value.RefreshTokenLifetime)
+        {
+            refreshed.SetRefreshTokenLifetime(remaining);
+        }
+
+        return TypedResults.SignIn(refreshed, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
+
+    private static SignInHttpResult SignIn(ClaimsIdentity identity) =>
+        TypedResults.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+
+    internal static ForbidHttpResult Refuse(string error, string description) =>
+        TypedResults.Forbid(
+            new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+            }),
+            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 }

@@ -1,33 +1,63 @@
 using System.Security.Cryptography;
+using MicroSecure.Identity.Accounts;
 using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
+using MicroSecure.Identity.Server;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
 
 namespace MicroSecure.Identity.Extensions;
 
 internal static class Extensions
 {
-    /// <summary>The identity server's own wiring: its database and OpenIddict.</summary>
+    /// <summary>The identity server's own wiring: its database, ASP.NET Core Identity, the sign-in pages and OpenIddict.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceDatabase<IdentityDbContext>("identitydb");
+        builder.AddServiceDatabase<ApplicationDbContext>("identitydb");
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
+        builder.Services.AddRazorPages();
 
-        builder.Services.AddValidatedOptions<IdentityServerOptions>(IdentityServerOptions.SectionName)
-            .Validate(o => o.Clients.Values.All(c => string.IsNullOrEmpty(c.Secret) || c.Secret.Length >= 32), "Identity:Clients:*:Secret must be at least 32 characters.");
+        builder.Services.AddValidatedOptions<IdentityServerOptions>(IdentityServerOptions.SectionName);
         var identity = builder.Configuration.GetSection(IdentityServerOptions.SectionName).Get<IdentityServerOptions>() ?? new IdentityServerOptions();
         var isDevelopment = builder.Environment.IsDevelopment();
 
+        builder.AddUsers(identity, isDevelopment);
+
         builder.Services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityDbContext>())
+            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
             .AddServer(server =>
             {
-                server.SetTokenEndpointUris("connect/token");
-                server.AllowClientCredentialsFlow();
-                server.RegisterScopes([.. identity.Scopes.Select(scope => scope.Name)]);
-                server.SetAccessTokenLifetime(identity.AccessTokenLifetime);
+                server.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetIntrospectionEndpointUris("connect/introspect")
+                    .SetUserInfoEndpointUris("connect/userinfo");
+
+                // OAuth 2.1: code + PKCE for people, client credentials for services, refresh tokens. No implicit, no password grant.
+                server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
+                    .AllowClientCredentialsFlow()
+                    .AllowRefreshTokenFlow();
+                server.Configure(o =>
+                {
+                    // S256 only: a "plain" challenge is the verifier itself, readable wherever the request was.
+                    o.CodeChallengeMethods.Clear();
+                    o.CodeChallengeMethods.Add(OpenIddict.Abstractions.OpenIddictConstants.CodeChallengeMethods.Sha256);
+                });
+
+                server.RegisterScopes([
+                    OpenIddict.Abstractions.OpenIddictConstants.Scopes.OpenId, OpenIddict.Abstractions.OpenIddictConstants.Scopes.Profile,
+                    OpenIddict.Abstractions.OpenIddictConstants.Scopes.Email, OpenIddict.Abstractions.OpenIddictConstants.Scopes.Roles,
+                    OpenIddict.Abstractions.OpenIddictConstants.Scopes.OfflineAccess,
+                    .. identity.Scopes.Select(scope => scope.Name)]);
+                server.SetAccessTokenLifetime(identity.AccessTokenLifetime)
+                    .SetIdentityTokenLifetime(identity.AccessTokenLifetime)
+                    .SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(1))
+                    .SetRefreshTokenLifetime(identity.RefreshTokenLifetime)
+                    .SetRefreshTokenReuseLeeway(identity.RefreshTokenReuseLeeway);
                 if (identity.Issuer is not null)
                 {
                     server.SetIssuer(identity.Issuer);
@@ -37,7 +67,18 @@ internal static class Extensions
                 server.DisableAccessTokenEncryption();
                 AddKeys(server, identity, isDevelopment);
 
-                var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough();
+                server.AddEventHandler<OpenIddictServerEvents.ProcessErrorContext>(handler => handler
+                    .UseScopedHandler<ServerFailureEvents>()
+                    .SetOrder(int.MinValue + 100_000));
+                server.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(handler => handler
+                    .UseScopedHandler<ServerFailureEvents>()
+                    .SetOrder(int.MinValue + 100_000));
+
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough();
                 if (isDevelopment)
                 {
                     // Locally the AppHost runs everything over http; outside Development TLS is required.
@@ -45,7 +86,56 @@ internal static class Extensions
                 }
             });
 
+        builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddScoped<ClaimsFactory>();
         builder.Services.AddHostedService<OpenIddictSeeder>();
+    }
+
+    private static void AddUsers(this IHostApplicationBuilder builder, IdentityServerOptions identity, bool isDevelopment)
+    {
+        builder.Services.AddIdentityCore<ApplicationUser>(options =>
+            {
+                options.Password.RequiredLength = identity.PasswordMinimumLength;
+                // Length and the common-password check instead of composition rules (NIST SP 800-63B).
+                options.Password.RequireDigit = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequiredUniqueChars = 4;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = identity.Lockout.MaxFailedAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = identity.Lockout.Duration;
+                options.User.RequireUniqueEmail = false;
+                options.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@+";
+                options.ClaimsIdentity.UserIdClaimType = OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject;
+                options.ClaimsIdentity.UserNameClaimType = OpenIddict.Abstractions.OpenIddictConstants.Claims.Name;
+                options.ClaimsIdentity.RoleClaimType = OpenIddict.Abstractions.OpenIddictConstants.Claims.Role;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<ApplicationDbContext>()
+            .AddSignInManager()
+            .AddPasswordValidator<CommonPasswordValidator>();
+        builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordSignIn.HashIterations);
+
+        // The sign-in cookie is the identity server's own session; APIs never see it (bearer tokens only).
+        builder.Services.AddAuthentication().AddCookie(IdentityConstants.ApplicationScheme, cookie =>
+        {
+            // The __Host- prefix pins the cookie to this host over https; local http cannot carry it.
+            cookie.Cookie.Name = isDevelopment ? "microsecure.identity" : "__Host-microsecure.identity";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = isDevelopment ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(1);
+            cookie.SlidingExpiration = true;
+            cookie.LoginPath = "/account/login";
+            cookie.LogoutPath = "/account/logout";
+            cookie.AccessDeniedPath = "/account/login";
+        });
+        builder.Services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = isDevelopment ? "microsecure.antiforgery" : "__Host-microsecure.antiforgery";
+            antiforgery.Cookie.SecurePolicy = isDevelopment ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        });
     }
 
     private static void AddKeys(OpenIddictServerBuilder server, IdentityServerOptions identity, bool isDevelopment)

@@ -18,41 +18,15 @@ public sealed class IdentityTokenTests
 {
     private const string OrdersSecret = "orders-service-secret-0123456789abcdef";
 
-    private static async Task<ServiceProcess> StartIdentityAsync(string provider, IDictionary<string, string?>? extra = null, string? sqliteFile = null)
+    private static Task<ServiceProcess> StartIdentityAsync(string provider, IDictionary<string, string?>? extra = null, string? sqliteFile = null)
     {
-        string connection;
-        if (provider == "sqlite")
-        {
-            connection = $"Data Source={sqliteFile ?? Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db")}";
-        }
-        else
-        {
-            // One fixed database, dropped first: the service must create it, and runs leave nothing behind but it.
-            var server = TestInfrastructure.RequirePostgres();
-            await using (var admin = new Npgsql.NpgsqlConnection(server))
-            {
-                await admin.OpenAsync(TestContext.Current.CancellationToken);
-                await using var drop = new Npgsql.NpgsqlCommand("DROP DATABASE IF EXISTS identity_test WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-            }
-
-            connection = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = "identity_test" }.ConnectionString;
-        }
-
-        var assembly = RepositoryPaths.ProjectAssembly("services/Identity", "MicroSecure.Identity", typeof(IdentityTokenTests).Assembly);
-        var environment = new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Storage__Provider"] = provider,
-            ["ConnectionStrings__identitydb"] = connection,
-            ["Identity__Clients__orders-service__Secret"] = OrdersSecret,
-        };
+        var environment = new Dictionary<string, string?> { ["Identity__Clients__orders-service__Secret"] = OrdersSecret };
         foreach (var (name, value) in extra ?? new Dictionary<string, string?>())
         {
             environment[name] = value;
         }
 
-        return await ServiceProcess.StartAsync(assembly, environment, TestContext.Current.CancellationToken);
+        return IdentityProcess.StartAsync(provider, environment, sqliteFile, database: "identity_test");
     }
 
     private static async Task<HttpResponseMessage> RequestTokenAsync(ServiceProcess identity, params (string Name, string Value)[] form)

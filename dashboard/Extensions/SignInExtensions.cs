@@ -1,0 +1,108 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+
+namespace MicroSecure.Dashboard.Extensions;
+
+/// <summary>
+/// People sign in through the identity server (authorization code + PKCE) into a cookie session with an idle
+/// and an absolute expiry; only security administrators get past the door. Requests carrying a bearer token
+/// (services posting security events) keep using ServiceDefaults' JWT validation.
+/// </summary>
+internal static class SignInExtensions
+{
+    public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+    public const string OidcScheme = OpenIdConnectDefaults.AuthenticationScheme;
+    public const string SecurityAdminPolicy = "security-admin";
+    private const string SelectorScheme = "dashboard";
+    private const string SessionStartedItem = "session_started";
+
+    public static void AddDashboardSignIn(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<SignInOptions>(SignInOptions.SectionName);
+        var isDevelopment = builder.Environment.IsDevelopment();
+
+        builder.Services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = SelectorScheme;
+                options.DefaultChallengeScheme = SelectorScheme;
+            })
+            .AddPolicyScheme(SelectorScheme, "Cookie session or bearer token", policy => policy.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? JwtBearerDefaults.AuthenticationScheme
+                    : CookieScheme)
+            .AddCookie(CookieScheme)
+            .AddOpenIdConnect(OidcScheme, _ => { });
+
+        builder.Services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<IOptions<SignInOptions>>((cookie, signIn) =>
+        {
+            cookie.Cookie.Name = isDevelopment ? "microsecure.dashboard" : "__Host-microsecure.dashboard";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = isDevelopment ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            cookie.ExpireTimeSpan = signIn.Value.IdleTimeout;
+            cookie.SlidingExpiration = true;
+            cookie.AccessDeniedPath = "/access-denied";
+            // A browser without a session is sent to the identity server to sign in.
+            cookie.ForwardChallenge = OidcScheme;
+            var lifetime = signIn.Value.SessionLifetime;
+            cookie.Events.OnSigningIn = context =>
+            {
+                context.Properties.Items[SessionStartedItem] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            };
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                // Sliding renewal re-issues the cookie; the session's start does not move.
+                if (!context.Properties.Items.TryGetValue(SessionStartedItem, out var started)
+                    || !long.TryParse(started, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                    || DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(seconds) > lifetime)
+                {
+                    context.RejectPrincipal();
+                    await context.HttpContext.SignOutAsync(CookieScheme);
+                }
+            };
+        });
+
+        builder.Services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<IOptions<SignInOptions>>((oidc, signIn) =>
+        {
+            oidc.Authority = signIn.Value.Authority?.ToString();
+            oidc.RequireHttpsMetadata = signIn.Value.RequireHttpsMetadata;
+            oidc.ClientId = signIn.Value.ClientId;
+            oidc.ClientSecret = signIn.Value.ClientSecret;
+            oidc.ResponseType = OpenIdConnectResponseType.Code;
+            oidc.UsePkce = true;
+            oidc.SignInScheme = CookieScheme;
+            oidc.SignOutScheme = CookieScheme;
+            oidc.Scope.Clear();
+            oidc.Scope.Add("openid");
+            oidc.Scope.Add("profile");
+            oidc.Scope.Add("roles");
+            oidc.MapInboundClaims = false;
+            oidc.GetClaimsFromUserInfoEndpoint = false;
+            // The id token is kept (encrypted in the cookie) as the hint that ends the identity server session too.
+            oidc.SaveTokens = true;
+            oidc.TokenValidationParameters.NameClaimType = "name";
+            oidc.TokenValidationParameters.RoleClaimType = "role";
+        });
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(SecurityAdminPolicy, policy => policy
+                .AddAuthenticationSchemes(CookieScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole(builder.Configuration[$"{SignInOptions.SectionName}:RequiredRole"] ?? "security-admin"));
+    }
+
+    /// <summary>Sign-out (POST with an antiforgery token): ends the dashboard session and the identity server's.</summary>
+    public static void MapDashboardSignIn(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/account/signout", () => TypedResults.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [CookieScheme, OidcScheme]))
+            .WithMetadata(new RequireAntiforgeryTokenAttribute())
+            .ExcludeFromDescription();
+    }
+}

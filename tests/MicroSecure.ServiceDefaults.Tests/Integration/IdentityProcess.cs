@@ -1,0 +1,44 @@
+using MicroSecure.Testing;
+
+namespace MicroSecure.ServiceDefaults.Tests.Integration;
+
+/// <summary>Starts the real identity service as its own process, on SQLite (embedded mode) or PostgreSQL.</summary>
+internal static class IdentityProcess
+{
+    public static async Task<ServiceProcess> StartAsync(
+        string provider, IDictionary<string, string?> settings, string? sqliteFile = null, string database = "identity_test")
+    {
+        string connection;
+        if (provider == "sqlite")
+        {
+            connection = $"Data Source={sqliteFile ?? Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db")}";
+        }
+        else
+        {
+            // A fixed database per caller, dropped first: the service must create it, and runs leave nothing behind but it.
+            var server = TestInfrastructure.RequirePostgres();
+            await using (var admin = new Npgsql.NpgsqlConnection(server))
+            {
+                await admin.OpenAsync(TestContext.Current.CancellationToken);
+                await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
+            connection = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        }
+
+        var assembly = RepositoryPaths.ProjectAssembly("services/Identity", "MicroSecure.Identity", typeof(IdentityProcess).Assembly);
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Storage__Provider"] = provider,
+            ["ConnectionStrings__identitydb"] = connection,
+        };
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
+        return await ServiceProcess.StartAsync(assembly, environment, TestContext.Current.CancellationToken);
+    }
+}
