@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -181,8 +182,34 @@ internal sealed partial class DatabaseInitializer<TContext>(
 
         var strategy = db.Database.CreateExecutionStrategy();
         var created = await strategy.ExecuteAsync(db.Database.EnsureCreatedAsync, cancellationToken);
+        if (!created)
+        {
+            await EnsureSchemaIsCurrentAsync(db, cancellationToken);
+        }
 
         LogDatabaseReady(typeof(TContext).Name, db.Database.ProviderName ?? "unknown", created);
+    }
+
+    // EnsureCreated leaves an existing database as it is. One made by an older version of the service lacks
+    // tables the model now has: stop with that said, instead of failing on some later request.
+    private static async Task EnsureSchemaIsCurrentAsync(TContext db, CancellationToken cancellationToken)
+    {
+        var set = typeof(DbContext).GetMethod(nameof(DbContext.Set), Type.EmptyTypes)!;
+        foreach (var entity in db.Model.GetEntityTypes().Where(e => !e.IsOwned() && !e.HasSharedClrType && e.GetTableName() is not null))
+        {
+            var query = (IQueryable<object>)set.MakeGenericMethod(entity.ClrType).Invoke(db, null)!;
+            try
+            {
+                await query.Take(1).ToListAsync(cancellationToken);
+            }
+            catch (DbException exception)
+            {
+                throw new InvalidOperationException(
+                    $"The {typeof(TContext).Name} database was created by an older version of this service: reading table " +
+                    $"'{entity.GetTableName()}' failed ({exception.Message}). In embedded mode delete the service's SQLite file in the " +
+                    "AppHost's data folder (AppHost/.data by default) and start again; elsewhere drop the database.", exception);
+            }
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

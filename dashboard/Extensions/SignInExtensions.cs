@@ -77,6 +77,9 @@ internal static class SignInExtensions
             oidc.ClientSecret = signIn.Value.ClientSecret;
             oidc.ResponseType = OpenIdConnectResponseType.Code;
             oidc.UsePkce = true;
+            // The code comes back in the query: form_post would need the identity server to serve an inline
+            // auto-submit script, which its page CSP forbids. PKCE and the state make the query safe.
+            oidc.ResponseMode = OpenIdConnectResponseMode.Query;
             oidc.SignInScheme = CookieScheme;
             oidc.SignOutScheme = CookieScheme;
             oidc.Scope.Clear();

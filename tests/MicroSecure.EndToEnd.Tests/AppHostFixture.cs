@@ -27,6 +27,12 @@ public abstract class AppHostFixture : IAsyncLifetime
 
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "microsecure-e2e-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>The seeded admin's password, given to the AppHost as its parameter.</summary>
+    public string AdminPassword { get; } = "pw-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The seeded demo users' (alice, bob) password.</summary>
+    public string DemoUserPassword { get; } = "pw-" + Guid.NewGuid().ToString("N");
+
     public Uri GatewayUrl => new($"http://localhost:{GatewayPort}");
 
     public Uri DashboardUrl => new($"http://localhost:{DashboardPort}");
@@ -50,6 +56,8 @@ public abstract class AppHostFixture : IAsyncLifetime
             $"--Ports:Gateway={GatewayPort}",
             $"--Ports:Dashboard={DashboardPort}",
             $"--Parameters:orders-service-secret={OrdersClientSecret}",
+            $"--Parameters:admin-password={AdminPassword}",
+            $"--Parameters:demo-user-password={DemoUserPassword}",
         ];
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MicroSecure_AppHost>(
@@ -57,6 +65,10 @@ public abstract class AppHostFixture : IAsyncLifetime
             (options, _) => options.DisableDashboard = true,
             timeout.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+
+        // Several sign-ins from one loopback address in a minute: more than the strict auth policy allows a person.
+        var identity = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "identity");
+        builder.CreateResourceBuilder(identity).WithEnvironment("Security__RateLimiting__Policies__auth__PermitLimit", "200");
 
         // The testing builder randomizes ports; the fixed, configured entry-point ports are what is under test.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "false";

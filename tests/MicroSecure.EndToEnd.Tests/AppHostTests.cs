@@ -51,14 +51,73 @@ public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : 
     }
 
     [Fact]
-    public async Task Dashboard_AnswersOnTheConfiguredExternalPort_AndRefusesAnonymousUsers()
+    public async Task Dashboard_SendsAnonymousVisitorsToTheIdentityServerThroughTheGateway()
     {
-        using var client = new HttpClient { BaseAddress = Fixture.DashboardUrl };
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Fixture.DashboardUrl };
 
         using var response = await client.GetAsync(new Uri("/", UriKind.Relative), TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.Equal(Fixture.GatewayUrl.Authority, location.Authority);
+        Assert.Equal("/connect/authorize", location.AbsolutePath);
+        Assert.Contains("code_challenge_method=S256", location.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Admin_SignsInToTheDashboard_AndAUserWithoutTheRoleIsRefused()
+    {
+        var (adminStatus, adminPage) = await SignInToDashboardAsync("admin", Fixture.AdminPassword);
+        var (userStatus, userPage) = await SignInToDashboardAsync("alice", Fixture.DemoUserPassword);
+
+        Assert.True(adminStatus == HttpStatusCode.OK, $"{(int)adminStatus}: {adminPage}");
+        Assert.Contains("Sign out", adminPage, StringComparison.Ordinal);
+        Assert.Contains("admin", adminPage, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, userStatus);
+        Assert.Contains("Access denied", userPage, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A browser's sign-in: dashboard → gateway → identity sign-in page (form posted with its antiforgery
+    /// token) → back to the dashboard's callback → the dashboard. Returns the last page.
+    /// </summary>
+    private async Task<(HttpStatusCode Status, string Body)> SignInToDashboardAsync(string userName, string password)
+    {
+        // Browsers treat http://localhost as a secure context and send its Secure cookies (the dashboard's
+        // correlation and nonce cookies are Secure); CookieContainer does not, so cookies are kept here.
+        var jar = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var handler = new CookieJarHandler(jar);
+        using var browser = new HttpClient(handler);
+        var url = new Uri(Fixture.DashboardUrl, "/");
+        var trail = new List<string>();
+        for (var step = 0; step < 12; step++)
+        {
+            using var response = await browser.GetAsync(url, TestContext.Current.CancellationToken);
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            if (response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found)
+            {
+                url = new Uri(url, response.Headers.Location!);
+                trail.Add(url.GetLeftPart(UriPartial.Path));
+                continue;
+            }
+
+            if (url.AbsolutePath != "/account/login")
+            {
+                return (response.StatusCode, response.IsSuccessStatusCode ? body : $"{string.Join(" -> ", trail)}: {body}");
+            }
+
+            var token = System.Text.RegularExpressions.Regex.Match(body, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+            var returnUrl = System.Web.HttpUtility.ParseQueryString(url.Query)["ReturnUrl"] ?? "";
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["UserName"] = userName, ["Password"] = password, ["ReturnUrl"] = returnUrl, ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
+            });
+            using var posted = await browser.PostAsync(url, form, TestContext.Current.CancellationToken);
+            Assert.True(posted.StatusCode == HttpStatusCode.Redirect, $"sign-in as {userName} answered {(int)posted.StatusCode}");
+            url = new Uri(url, posted.Headers.Location!);
+        }
+
+        throw new InvalidOperationException("The sign-in did not finish.");
     }
 
     private async Task<HttpResponseMessage> RequestServiceTokenAsync(string secret, string scope)
@@ -165,5 +224,36 @@ public sealed class ExistingModeTests(ExistingAppHostFixture fixture)
     public void NoDataFolder_IsUsedOutsideEmbeddedMode()
     {
         Assert.False(Directory.Exists(Fixture.DataPath));
+    }
+}
+
+/// <summary>Keeps cookies by name for one host (localhost, every port), Secure or not, as a browser does on localhost.</summary>
+internal sealed class CookieJarHandler(Dictionary<string, string> jar) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false })
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (jar.Count > 0)
+        {
+            request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+        }
+
+        var response = await base.SendAsync(request, cancellationToken);
+        foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
+        {
+            var pair = header.Split(';')[0];
+            var name = pair[..pair.IndexOf('=', StringComparison.Ordinal)];
+            var value = pair[(name.Length + 1)..];
+            var expired = header.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase);
+            if (value.Length == 0 || expired)
+            {
+                jar.Remove(name);
+            }
+            else
+            {
+                jar[name] = value;
+            }
+        }
+
+        return response;
     }
 }
