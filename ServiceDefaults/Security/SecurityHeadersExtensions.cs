@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,6 +16,9 @@ public static class SecurityHeaderPolicies
 
     /// <summary>Configuration key naming the service's default policy (<c>api</c> unless it serves pages).</summary>
     public const string DefaultPolicyKey = "Security:Headers:DefaultPolicy";
+
+    /// <summary>Configuration key listing other origins the page policy's <c>form-action</c> allows (an identity server's clients).</summary>
+    public const string FormActionSourcesKey = "Security:Headers:FormActionSources";
 
     /// <summary>HSTS max-age: one year.</summary>
     public const int HstsMaxAgeSeconds = 31_536_000;
@@ -39,9 +43,16 @@ public static class SecurityHeadersExtensions
                 $"{SecurityHeaderPolicies.DefaultPolicyKey} is '{defaultPolicy}': use '{SecurityHeaderPolicies.Api}' or '{SecurityHeaderPolicies.Page}'.");
         }
 
+        var formTargets = builder.Configuration.GetSection(SecurityHeaderPolicies.FormActionSourcesKey).Get<string[]>() ?? [];
+        if (formTargets.FirstOrDefault(t => !Uri.TryCreate(t, UriKind.Absolute, out var uri) || uri is not { Scheme: "https" or "http", AbsolutePath: "/" } || uri.Query.Length > 0)
+            is { } invalid)
+        {
+            throw new InvalidOperationException($"{SecurityHeaderPolicies.FormActionSourcesKey} entries must be origins (scheme://host[:port]); '{invalid}' is not.");
+        }
+
         var hsts = !builder.Environment.IsDevelopment();
         var api = ApiPolicy(hsts);
-        var page = PagePolicy(hsts);
+        var page = PagePolicy(hsts, formTargets);
 
         builder.Services.AddSecurityHeaderPolicies()
             .AddPolicy(SecurityHeaderPolicies.Api, api)
@@ -77,7 +88,7 @@ public static class SecurityHeadersExtensions
             csp.AddFrameAncestors().None();
         });
 
-    private static HeaderPolicyCollection PagePolicy(bool hsts) =>
+    private static HeaderPolicyCollection PagePolicy(bool hsts, string[] formTargets) =>
         Common(hsts).AddContentSecurityPolicy(csp =>
         {
             csp.AddDefaultSrc().Self();
@@ -89,7 +100,14 @@ public static class SecurityHeadersExtensions
             csp.AddConnectSrc().Self();
             csp.AddObjectSrc().None();
             csp.AddBaseUri().Self();
-            csp.AddFormAction().Self();
+            // Browsers apply form-action to every redirect after a form post too: a sign-in form that ends at a
+            // client's redirect URI needs that client's origin here.
+            var formAction = csp.AddFormAction().Self();
+            foreach (var target in formTargets)
+            {
+                formAction.From(target.TrimEnd('/'));
+            }
+
             csp.AddFrameAncestors().None();
         });
 }

@@ -3,6 +3,7 @@ using MicroSecure.Identity.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AllowFormRedirectsToClients();
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 

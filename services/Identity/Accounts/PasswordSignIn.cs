@@ -1,5 +1,6 @@
 using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
+using MicroSecure.Identity.Server;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -59,12 +60,11 @@ public sealed partial class PasswordSignIn(
         if (await users.CheckPasswordAsync(user, password))
         {
             await users.ResetAccessFailedCountAsync(user);
-            await signIn.SignInAsync(user, isPersistent: false);
+            await signIn.SignInWithClaimsAsync(user, isPersistent: false, [ClaimsFactory.SessionStartedNow(timeProvider)]);
             return true;
         }
 
-        user.LastFailedSignInUtc = now;
-        await users.AccessFailedAsync(user);
+        user = await CountFailureAsync(user, now);
         if (await users.IsLockedOutAsync(user))
         {
             LogLockedOut(user.Id, options.Value.Lockout.Duration);
@@ -76,6 +76,23 @@ public sealed partial class PasswordSignIn(
         }
 
         return false;
+    }
+
+    // Parallel failures race on the user's concurrency stamp; a lost update would let a burst of guesses count as
+    // one. The store reports the conflict, so the failure is counted again on fresh data until it sticks.
+    private async Task<ApplicationUser> CountFailureAsync(ApplicationUser user, DateTime now)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            user.LastFailedSignInUtc = now;
+            var result = await users.AccessFailedAsync(user);
+            if (result.Succeeded || attempt == 9 || !result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.ConcurrencyFailure)))
+            {
+                return user;
+            }
+
+            user = await users.FindByIdAsync(user.Id) ?? user;
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Account {UserId} locked out for {Duration} after repeated failed sign-ins.")]

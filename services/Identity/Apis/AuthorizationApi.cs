@@ -46,8 +46,8 @@ public static class AuthorizationApi
                 return Refuse(Errors.LoginRequired, "The user is not signed in.");
             }
 
-            // Back here after signing in; prompt=login is dropped so the loop ends.
-            return TypedResults.Challenge(new AuthenticationProperties { RedirectUri = ReturnUrl(context, request, drop: "prompt") }, [IdentityConstants.ApplicationScheme]);
+            // Back here after signing in; prompt=login is dropped (other prompt values kept) so the loop ends.
+            return TypedResults.Challenge(new AuthenticationProperties { RedirectUri = ReturnUrl(context, request, dropPrompt: PromptValues.Login) }, [IdentityConstants.ApplicationScheme]);
         }
 
         if (request[ConsentDeniedParameter] is not null)
@@ -74,10 +74,11 @@ public static class AuthorizationApi
                 return Refuse(Errors.ConsentRequired, "Interactive consent is required.");
             }
 
-            return TypedResults.Redirect("/account/consent?returnUrl=" + Uri.EscapeDataString(ReturnUrl(context, request, drop: "prompt")));
+            return TypedResults.Redirect("/account/consent?returnUrl=" + Uri.EscapeDataString(ReturnUrl(context, request, dropPrompt: PromptValues.Consent)));
         }
 
-        var identity = await claims.ForUserAsync(user, scopes, sessionStarted: null, cancellationToken);
+        // The refresh chain's absolute lifetime counts from the sign-in, not from this code.
+        var identity = await claims.ForUserAsync(user, scopes, ClaimsFactory.SessionStarted(session.Principal!), cancellationToken);
         var authorizationEntry = existing.LastOrDefault()
             ?? await authorizations.CreateAsync(new ClaimsPrincipal(identity), user.Id, applicationId!, AuthorizationTypes.Permanent, identity.GetScopes(), cancellationToken);
         identity.SetAuthorizationId(await authorizations.GetIdAsync(authorizationEntry, cancellationToken));
@@ -132,12 +133,15 @@ public static class AuthorizationApi
 
     private static Microsoft.AspNetCore.Http.HttpResults.ForbidHttpResult Refuse(string error, string description) => TokenApi.Refuse(error, description);
 
-    private static string ReturnUrl(HttpContext context, OpenIddictRequest request, string drop)
+    private static string ReturnUrl(HttpContext context, OpenIddictRequest request, string dropPrompt)
     {
-        // A POSTed authorization request comes back as a GET with the same parameters.
+        // A POSTed authorization request comes back as a GET with the same parameters, less the prompt value handled.
         var parameters = request.GetParameters()
-            .Where(p => p.Key != drop)
-            .Select(p => KeyValuePair.Create(p.Key, new StringValues((string?)p.Value)))
+            .Select(p => KeyValuePair.Create(p.Key, p.Key == Parameters.Prompt
+                ? string.Join(' ', ((string?)p.Value ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(v => v != dropPrompt))
+                : (string?)p.Value))
+            .Where(p => !string.IsNullOrEmpty(p.Value))
+            .Select(p => KeyValuePair.Create(p.Key, new StringValues(p.Value)))
             .ToList();
         return context.Request.PathBase + context.Request.Path + QueryString.Create(parameters);
     }

@@ -14,8 +14,11 @@ public sealed record RegistrationRequest(
     [property: EmailAddress, StringLength(256)] string? Email);
 
 /// <summary>
-/// Self-service registration for the demo flow: new accounts get the <c>user</c> role only. Whether the name
-/// was free or taken, the answer is the same, so registration cannot be used to find accounts.
+/// Self-service registration for the demo flow: new accounts get the <c>user</c> role only. Names of seeded
+/// accounts (the admin's) can never be registered, even while their password is not configured. Whether the
+/// name was free, taken or reserved, the response is the same 202; a caller can still learn whether a name
+/// was free by signing in with the password it chose, so this slows enumeration (with the strict rate limit)
+/// rather than preventing it. Turn it off (<c>Identity:RegistrationEnabled</c>) where accounts are provisioned.
 /// </summary>
 public static partial class RegistrationApi
 {
@@ -50,14 +53,29 @@ public static partial class RegistrationApi
             });
         }
 
-        var created = await users.CreateAsync(user, request.Password);
-        if (created.Succeeded)
+        var logger = loggers.CreateLogger(typeof(RegistrationApi));
+        if (options.Value.Users.ContainsKey(request.UserName))
         {
-            await users.AddToRoleAsync(user, Roles.User);
+            LogNotCreated(logger, "ReservedUserName");
+            return TypedResults.Accepted((string?)null);
         }
-        else
+
+        try
         {
-            LogNotCreated(loggers.CreateLogger(typeof(RegistrationApi)), string.Join(", ", created.Errors.Select(e => e.Code)));
+            var created = await users.CreateAsync(user, request.Password);
+            if (created.Succeeded)
+            {
+                await users.AddToRoleAsync(user, Roles.User);
+            }
+            else
+            {
+                LogNotCreated(logger, string.Join(", ", created.Errors.Select(e => e.Code)));
+            }
+        }
+        catch (Microsoft.EntityFrameworkCore.DbUpdateException)
+        {
+            // Two registrations of one new name at once: the unique index decides, the loser is told the same.
+            LogNotCreated(logger, "DuplicateUserName (concurrent)");
         }
 
         return TypedResults.Accepted((string?)null);

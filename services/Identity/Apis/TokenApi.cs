@@ -50,8 +50,9 @@ public static class TokenApi
             return Refuse(Errors.InvalidGrant, "The token is no longer valid.");
         }
 
-        // A person who was locked out or deleted since signing in gets no more tokens.
-        if (await users.IsLockedOutAsync(user))
+        // A password change since the sign-in ends the chain. A brute-force lockout does not: anyone could cause
+        // one, and it must not cut a signed-in person off.
+        if (principal.GetClaim(ClaimsFactory.SecurityStampClaim) != await users.GetSecurityStampAsync(user))
         {
             return Refuse(Errors.InvalidGrant, "The token is no longer valid.");
         }

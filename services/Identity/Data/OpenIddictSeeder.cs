@@ -22,7 +22,8 @@ internal sealed partial class OpenIddictSeeder(
         var services = scope.ServiceProvider;
         await SeedScopesAsync(services.GetRequiredService<IOpenIddictScopeManager>(), cancellationToken);
         await SeedClientsAsync(services.GetRequiredService<IOpenIddictApplicationManager>(), cancellationToken);
-        await SeedUsersAsync(services.GetRequiredService<RoleManager<IdentityRole>>(), services.GetRequiredService<UserManager<ApplicationUser>>());
+        await SeedUsersAsync(services.GetRequiredService<RoleManager<IdentityRole>>(), services.GetRequiredService<UserManager<ApplicationUser>>(),
+            services.GetRequiredService<IOpenIddictAuthorizationManager>(), services.GetRequiredService<IOpenIddictTokenManager>(), cancellationToken);
         LogSeeded(options.Value.Scopes.Count, options.Value.Clients.Count(c => c.Value.IsComplete), options.Value.Users.Count(u => !string.IsNullOrEmpty(u.Value.Password)));
     }
 
@@ -133,7 +134,9 @@ internal sealed partial class OpenIddictSeeder(
         return descriptor;
     }
 
-    private async Task SeedUsersAsync(RoleManager<IdentityRole> roles, UserManager<ApplicationUser> users)
+    private async Task SeedUsersAsync(
+        RoleManager<IdentityRole> roles, UserManager<ApplicationUser> users,
+        IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, CancellationToken cancellationToken)
     {
         foreach (var role in Roles.All)
         {
@@ -158,9 +161,14 @@ internal sealed partial class OpenIddictSeeder(
             }
             else if (!await users.CheckPasswordAsync(user, seed.Password))
             {
-                // The configured password is the seeded account's password: rotating the parameter rotates it.
+                // The configured password is the seeded account's password: rotating the parameter rotates it, and
+                // whoever held the account before loses it: new security stamp (sessions end), tokens revoked.
                 Check(await users.RemovePasswordAsync(user), $"user {userName}");
                 Check(await users.AddPasswordAsync(user, seed.Password), $"user {userName}");
+                Check(await users.UpdateSecurityStampAsync(user), $"user {userName}");
+                await authorizations.RevokeBySubjectAsync(user.Id, cancellationToken);
+                await tokens.RevokeBySubjectAsync(user.Id, cancellationToken);
+                LogPasswordRotated(userName);
             }
 
             var current = await users.GetRolesAsync(user);
@@ -183,6 +191,9 @@ internal sealed partial class OpenIddictSeeder(
 
     [LoggerMessage(3, LogLevel.Warning, "Client {ClientId} is no longer configured: its registration was deleted.")]
     private partial void LogClientRevoked(string clientId);
+
+    [LoggerMessage(5, LogLevel.Warning, "Seeded user {UserName} had another password: it was replaced, its sessions ended and its tokens revoked.")]
+    private partial void LogPasswordRotated(string userName);
 
     [LoggerMessage(4, LogLevel.Warning, "User {UserName} has no password configured and was not seeded.")]
     private partial void LogUserSkipped(string userName);

@@ -11,6 +11,26 @@ namespace MicroSecure.Identity.Extensions;
 
 internal static class Extensions
 {
+    /// <summary>
+    /// The sign-in, consent and sign-out forms end in redirects to the clients' redirect URIs, which the page
+    /// policy's <c>form-action</c> must allow: their origins are added from the client registrations.
+    /// Call before <c>AddServiceDefaults</c>.
+    /// </summary>
+    public static void AllowFormRedirectsToClients(this IHostApplicationBuilder builder)
+    {
+        var clients = builder.Configuration.GetSection($"{IdentityServerOptions.SectionName}:Clients").Get<Dictionary<string, ClientOptions>>() ?? [];
+        var origins = clients.Values
+            .SelectMany(c => c.RedirectUris.Concat(c.PostLogoutRedirectUris))
+            .Where(u => u.IsAbsoluteUri)
+            .Select(u => u.GetLeftPart(UriPartial.Authority))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+        for (var i = 0; i < origins.Count; i++)
+        {
+            builder.Configuration[$"{MicroSecure.ServiceDefaults.Security.SecurityHeaderPolicies.FormActionSourcesKey}:{i}"] = origins[i];
+        }
+    }
+
     /// <summary>The identity server's own wiring: its database, ASP.NET Core Identity, the sign-in pages and OpenIddict.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -117,6 +137,11 @@ internal static class Extensions
             .AddPasswordValidator<CommonPasswordValidator>();
         builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordSignIn.HashIterations);
 
+        // A password change (or a seeded password rotated) ends every session within a minute: the cookie's
+        // security stamp is checked against the store.
+        builder.Services.AddScoped<ISecurityStampValidator, SecurityStampValidator<ApplicationUser>>();
+        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+
         // The sign-in cookie is the identity server's own session; APIs never see it (bearer tokens only).
         builder.Services.AddAuthentication().AddCookie(IdentityConstants.ApplicationScheme, cookie =>
         {
@@ -130,6 +155,7 @@ internal static class Extensions
             cookie.LoginPath = "/account/login";
             cookie.LogoutPath = "/account/logout";
             cookie.AccessDeniedPath = "/account/login";
+            cookie.Events.OnValidatePrincipal = SecurityStampValidator.ValidatePrincipalAsync;
         });
         builder.Services.AddAntiforgery(antiforgery =>
         {

@@ -17,6 +17,9 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, IOpenIddic
     /// <summary>When the person signed in: the refresh-token chain's absolute lifetime counts from it. Kept out of every token people can read.</summary>
     public const string SessionStartedClaim = "ms_session_started";
 
+    /// <summary>The user's security stamp when the code or refresh token was issued: a password change since then ends the chain.</summary>
+    public const string SecurityStampClaim = "ms_security_stamp";
+
     /// <summary>The identity of <paramref name="user"/> for <paramref name="grantedScopes"/>, with claims from the store as they are now.</summary>
     public async Task<ClaimsIdentity> ForUserAsync(ApplicationUser user, IEnumerable<string> grantedScopes, DateTimeOffset? sessionStarted, CancellationToken cancellationToken)
     {
@@ -24,7 +27,9 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, IOpenIddic
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, user.Id)
             .SetClaim(Claims.Name, user.UserName)
-            .SetClaim(Claims.Email, user.Email)
+            // Only an address someone confirmed: self-registered ones are unverified and a client might trust them.
+            .SetClaim(Claims.Email, user.EmailConfirmed ? user.Email : null)
+            .SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user))
             .SetClaims(Claims.Role, [.. await users.GetRolesAsync(user)])
             .SetClaim(SessionStartedClaim, (sessionStarted ?? timeProvider.GetUtcNow()).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
 
@@ -43,9 +48,13 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, IOpenIddic
         return identity;
     }
 
-    /// <summary>When the session behind <paramref name="principal"/> (a code or refresh token's) began.</summary>
+    /// <summary>The claim that records, in the sign-in cookie, when the person signed in.</summary>
+    public static Claim SessionStartedNow(TimeProvider timeProvider) =>
+        new(SessionStartedClaim, timeProvider.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>When the session behind <paramref name="principal"/> (the sign-in cookie's, a code's or a refresh token's) began.</summary>
     public static DateTimeOffset? SessionStarted(ClaimsPrincipal principal) =>
-        long.TryParse(principal.GetClaim(SessionStartedClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+        long.TryParse(principal.FindFirst(SessionStartedClaim)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
 

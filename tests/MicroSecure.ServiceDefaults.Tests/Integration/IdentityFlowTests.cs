@@ -127,6 +127,52 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         Assert.Equal("invalid_grant", refused.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task RotatingASeededPassword_EndsTheRefreshChainsOfTheOldOne()
+    {
+        var database = Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db");
+        Dictionary<string, string?> Settings(string password) => new()
+        {
+            ["Identity__Users__bob__Password"] = password,
+            ["Identity__Issuer"] = "http://identity.test/",
+            ["Identity__SigningKey"] = SigningKey,
+            ["Identity__EncryptionKey"] = EncryptionKey,
+        };
+
+        string refresh;
+        await using (var before = await IdentityProcess.StartAsync("sqlite", Settings("first-long-unusual-phrase"), database))
+        {
+            using var browser = new SignInBrowser(before.Url);
+            var (verifier, challenge) = SignInBrowser.NewPkce();
+            var code = QueryHelpers.ParseQuery((await browser.AuthorizeAsync(SignInBrowser.AuthorizeUrl(challenge), "bob", "first-long-unusual-phrase")).Query)["code"].ToString();
+            using var client = new HttpClient { BaseAddress = before.Url };
+            using var exchanged = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = SignInBrowser.CliRedirect,
+                ["client_id"] = SignInBrowser.CliClient, ["code_verifier"] = verifier,
+            }), TestContext.Current.CancellationToken);
+            refresh = (await IdentityServerFixtureBase.JsonAsync(exchanged)).GetProperty("refresh_token").GetString()!;
+        }
+
+        await using var after = await IdentityProcess.StartAsync("sqlite", Settings("second-long-unusual-phrase"), database);
+        using var refreshClient = new HttpClient { BaseAddress = after.Url };
+        using var refused = await refreshClient.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = SignInBrowser.CliClient,
+        }), TestContext.Current.CancellationToken);
+
+        Assert.Equal("invalid_grant", (await IdentityServerFixtureBase.JsonAsync(refused)).GetProperty("error").GetString());
+    }
+
+    private static readonly string SigningKey = CreateSigningKey();
+    private static readonly string EncryptionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static string CreateSigningKey()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        return rsa.ExportPkcs8PrivateKeyPem();
+    }
+
     [Theory]
     [InlineData("no PKCE", "", "S256", "code", "invalid_request")]
     [InlineData("plain PKCE", "plain-challenge-plain-challenge-plain-challenge-43", "plain", "code", "invalid_request")]
@@ -292,6 +338,14 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
 
         Assert.Equal(HttpStatusCode.Accepted, taken.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, extra.StatusCode);
+
+        // A seeded name is reserved even while its password is not configured (here: admin): no takeover.
+        using var reserved = await client.PostAsJsonAsync(new Uri("/account/register", UriKind.Relative),
+            new { userName = "admin", password = "another-long-unusual-phrase" }, TestContext.Current.CancellationToken);
+        using var browser = new SignInBrowser(Server.Identity.Url);
+        using var signIn = await browser.SubmitLoginAsync("admin", "another-long-unusual-phrase", "/account");
+        Assert.Equal(HttpStatusCode.Accepted, reserved.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
         Assert.Equal("application/problem+json", extra.Content.Headers.ContentType?.MediaType);
     }
 
@@ -305,6 +359,8 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         var csp = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
         Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
         Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        // Browsers check form-action on the redirects after the sign-in post too: the clients' origins are allowed.
+        Assert.Matches("form-action 'self'[^;]* http://127.0.0.1:7890", csp);
         Assert.Equal(new MediaTypeHeaderValue("text/html") { CharSet = "utf-8" }, page.Content.Headers.ContentType);
     }
 

@@ -16,7 +16,7 @@ namespace MicroSecure.Identity.Pages.Account;
 public sealed class LoginModel(PasswordSignIn signIn) : PageModel
 {
     [BindProperty(SupportsGet = true)]
-    [StringLength(2048)]
+    [StringLength(4096)]
     public string? ReturnUrl { get; set; }
 
     [BindProperty]
