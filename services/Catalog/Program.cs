@@ -1,3 +1,4 @@
+using MicroSecure.Catalog.Apis;
 using MicroSecure.Catalog.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,5 +9,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapCatalogApi();
 
 app.Run();

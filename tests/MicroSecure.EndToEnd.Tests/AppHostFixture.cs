@@ -33,6 +33,30 @@ public abstract class AppHostFixture : IAsyncLifetime
     /// <summary>The seeded demo users' (alice, bob) password.</summary>
     public string DemoUserPassword { get; } = "pw-" + Guid.NewGuid().ToString("N");
 
+    private readonly Dictionary<string, Task<string>> _tokens = new(StringComparer.Ordinal);
+
+    /// <summary>A person's access token through the gateway (command-line client, code + PKCE), fetched once per user and scope.</summary>
+    public Task<string> UserTokenAsync(string userName, string scope)
+    {
+        lock (_tokens)
+        {
+            var key = userName + " " + scope;
+            if (!_tokens.TryGetValue(key, out var token))
+            {
+                token = FetchAsync();
+                _tokens[key] = token;
+            }
+
+            return token;
+        }
+
+        async Task<string> FetchAsync()
+        {
+            using var session = new SignInSession(GatewayUrl);
+            return await session.UserTokenAsync(userName, userName == "admin" ? AdminPassword : DemoUserPassword, scope);
+        }
+    }
+
     public Uri GatewayUrl => new($"http://localhost:{GatewayPort}");
 
     public Uri DashboardUrl => new($"http://localhost:{DashboardPort}");

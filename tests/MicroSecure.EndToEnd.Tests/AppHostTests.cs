@@ -12,7 +12,7 @@ public sealed class AppHostCollection
 }
 
 /// <summary>What must hold in every infrastructure mode.</summary>
-public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : AppHostFixture
+public abstract partial class AppHostTests<TFixture>(TFixture fixture) where TFixture : AppHostFixture
 {
     protected TFixture Fixture { get; } = fixture;
 
@@ -77,47 +77,11 @@ public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : 
         Assert.Contains("Access denied", userPage, StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// A browser's sign-in: dashboard → gateway → identity sign-in page (form posted with its antiforgery
-    /// token) → back to the dashboard's callback → the dashboard. Returns the last page.
-    /// </summary>
     private async Task<(HttpStatusCode Status, string Body)> SignInToDashboardAsync(string userName, string password)
     {
-        // Browsers treat http://localhost as a secure context and send its Secure cookies (the dashboard's
-        // correlation and nonce cookies are Secure); CookieContainer does not, so cookies are kept here.
-        var jar = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var handler = new CookieJarHandler(jar);
-        using var browser = new HttpClient(handler);
-        var url = new Uri(Fixture.DashboardUrl, "/");
-        var trail = new List<string>();
-        for (var step = 0; step < 12; step++)
-        {
-            using var response = await browser.GetAsync(url, TestContext.Current.CancellationToken);
-            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-            if (response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found)
-            {
-                url = new Uri(url, response.Headers.Location!);
-                trail.Add(url.GetLeftPart(UriPartial.Path));
-                continue;
-            }
-
-            if (url.AbsolutePath != "/account/login")
-            {
-                return (response.StatusCode, response.IsSuccessStatusCode ? body : $"{string.Join(" -> ", trail)}: {body}");
-            }
-
-            var token = System.Text.RegularExpressions.Regex.Match(body, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
-            var returnUrl = System.Web.HttpUtility.ParseQueryString(url.Query)["ReturnUrl"] ?? "";
-            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["UserName"] = userName, ["Password"] = password, ["ReturnUrl"] = returnUrl, ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
-            });
-            using var posted = await browser.PostAsync(url, form, TestContext.Current.CancellationToken);
-            Assert.True(posted.StatusCode == HttpStatusCode.Redirect, $"sign-in as {userName} answered {(int)posted.StatusCode}");
-            url = new Uri(url, posted.Headers.Location!);
-        }
-
-        throw new InvalidOperationException("The sign-in did not finish.");
+        using var session = new SignInSession(Fixture.GatewayUrl);
+        var (status, body, _) = await session.BrowseAsync(new Uri(Fixture.DashboardUrl, "/"), userName, password);
+        return (status, body);
     }
 
     private async Task<HttpResponseMessage> RequestServiceTokenAsync(string secret, string scope)
@@ -160,7 +124,7 @@ public abstract class AppHostTests<TFixture>(TFixture fixture) where TFixture : 
 
     [Theory]
     [InlineData("/api/orders/anything")]
-    [InlineData("/api/catalog/products?name=' OR 1=1 --")]
+    [InlineData("/api/catalog/prices?name=' OR 1=1 --")]
     [InlineData("/../../etc/passwd")]
     public async Task Gateway_RefusesAnonymousApiCalls_WithProblemDetailsAndSecurityHeaders(string path)
     {
@@ -224,36 +188,5 @@ public sealed class ExistingModeTests(ExistingAppHostFixture fixture)
     public void NoDataFolder_IsUsedOutsideEmbeddedMode()
     {
         Assert.False(Directory.Exists(Fixture.DataPath));
-    }
-}
-
-/// <summary>Keeps cookies by name for one host (localhost, every port), Secure or not, as a browser does on localhost.</summary>
-internal sealed class CookieJarHandler(Dictionary<string, string> jar) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false })
-{
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (jar.Count > 0)
-        {
-            request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
-        }
-
-        var response = await base.SendAsync(request, cancellationToken);
-        foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
-        {
-            var pair = header.Split(';')[0];
-            var name = pair[..pair.IndexOf('=', StringComparison.Ordinal)];
-            var value = pair[(name.Length + 1)..];
-            var expired = header.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase);
-            if (value.Length == 0 || expired)
-            {
-                jar.Remove(name);
-            }
-            else
-            {
-                jar[name] = value;
-            }
-        }
-
-        return response;
     }
 }

@@ -11,9 +11,10 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     {
         modelBuilder.Entity<Product>(product =>
         {
-            product.Property(p => p.Name).HasMaxLength(200);
-            product.Property(p => p.Description).HasMaxLength(2000);
+            product.Property(p => p.Name).HasMaxLength(ProductRules.NameMaxLength);
+            product.Property(p => p.Description).HasMaxLength(ProductRules.DescriptionMaxLength);
             product.Property(p => p.Price).HasPrecision(18, 2);
+            product.Property(p => p.Version).IsConcurrencyToken();
             product.HasIndex(p => p.Name);
         });
     }

@@ -11,5 +11,6 @@ internal static class Extensions
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
+        builder.Services.AddHostedService<CatalogSeeder>();
     }
 }

@@ -12,4 +12,7 @@ public sealed class Product
     public decimal Price { get; set; }
 
     public int Stock { get; set; }
+
+    /// <summary>Changes with every update: an update naming an older version is refused (optimistic concurrency).</summary>
+    public Guid Version { get; set; } = Guid.NewGuid();
 }
