@@ -1,3 +1,4 @@
+using MicroSecure.Orders.Apis;
 using MicroSecure.Orders.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,5 +9,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapOrdersApi();
 
 app.Run();

@@ -13,7 +13,20 @@ public sealed class OrdersDbContext(DbContextOptions<OrdersDbContext> options) :
         {
             order.Property(o => o.OwnerId).HasMaxLength(200);
             order.Property(o => o.Status).HasConversion<string>().HasMaxLength(20);
+            order.Property(o => o.IdempotencyKey).HasMaxLength(OrderRules.IdempotencyKeyMaxLength);
+            order.Property(o => o.Total).HasPrecision(18, 2);
             order.HasIndex(o => new { o.OwnerId, o.CreatedAt });
+            // One order per client key and owner: a retry, even a concurrent one, cannot place a second.
+            order.HasIndex(o => new { o.OwnerId, o.IdempotencyKey }).IsUnique();
+            order.OwnsMany(o => o.Lines, line =>
+            {
+                // One line per product (the API merges repeats): a natural key every provider can store.
+                line.WithOwner().HasForeignKey("OrderId");
+                line.HasKey("OrderId", nameof(OrderLine.ProductId));
+                line.Property(l => l.ProductId).ValueGeneratedNever();
+                line.Property(l => l.ProductName).HasMaxLength(100);
+                line.Property(l => l.UnitPrice).HasPrecision(18, 2);
+            });
         });
     }
 }

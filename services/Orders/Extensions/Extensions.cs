@@ -1,3 +1,4 @@
+using MicroSecure.Orders.Apis;
 using MicroSecure.Orders.Data;
 
 namespace MicroSecure.Orders.Extensions;
@@ -11,5 +12,10 @@ internal static class Extensions
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        // The catalogue by its Aspire service name (service discovery resolves it), with the standard resilience.
+        var catalog = builder.Configuration.GetValue<Uri>("Catalog:BaseAddress") ?? new Uri("http://catalog");
+        builder.Services.AddHttpClient<CatalogClient>(client => client.BaseAddress = catalog);
     }
 }
