@@ -72,6 +72,8 @@ public static class SecurityEventKinds
     public const string ClientAuthenticationFailed = nameof(ClientAuthenticationFailed);
     /// <summary>A request looked like an attack (e.g. spoofed forwarding headers).</summary>
     public const string SuspiciousRequest = nameof(SuspiciousRequest);
+    /// <summary>A gateway could not get an answer from the service behind it (down, refusing, too slow).</summary>
+    public const string UpstreamUnavailable = nameof(UpstreamUnavailable);
 }
 
 /// <summary>The severities, lowest first.</summary>

@@ -8,6 +8,6 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy => proxy.UseUpstreamFailures());
 
 app.Run();
