@@ -48,6 +48,12 @@ var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
     .WithReference(orders).WaitFor(orders)
     .WithTokenValidation(identity, builder)
     .WithServiceClient("gateway-service", identitySecrets);
+if (infrastructure.Redis is not null)
+{
+    // Two gateways, one rate-limit budget (shared through Redis). Embedded mode has no Redis: one gateway
+    // keeps the limits exact there.
+    gateway.WithReplicas(2);
+}
 
 // Dashboard: public, for security administrators
 var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")

@@ -5,10 +5,12 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddServiceOpenApi();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapServiceOpenApi("/api/catalog");
 app.MapCatalogApi();
 
 app.Run();

@@ -147,4 +147,20 @@ public abstract partial class AppHostTests<TFixture>
         Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
     }
+
+    [Theory]
+    [InlineData("/api/catalog/openapi/v1.json", "/api/catalog/products")]
+    [InlineData("/api/orders/openapi/v1.json", "/api/orders")]
+    public async Task OpenApiDocuments_AreServedThroughTheGateway_OnlyToAuthenticatedCallers(string path, string documentedPath)
+    {
+        using var anonymous = Gateway();
+        using var signedIn = Gateway(await Fixture.UserTokenAsync("alice", "openid orders:read"));
+
+        using var refused = await anonymous.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+        using var document = await signedIn.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        Assert.True((await JsonAsync(document)).GetProperty("paths").TryGetProperty(documentedPath, out _), documentedPath);
+    }
 }
