@@ -30,6 +30,7 @@ public abstract partial class AppHostTests<TFixture>
         using var again = await alice.PostAsync(new Uri(location + "/cancel", UriKind.Relative), null, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.EndsWith("Z", (await JsonAsync(read)).GetProperty("createdAt").GetString(), StringComparison.Ordinal);
         Assert.Contains((await JsonAsync(own)).GetProperty("items").EnumerateArray(), o => o.GetProperty("id").GetGuid() == order.GetProperty("id").GetGuid());
         Assert.Equal("Cancelled", (await JsonAsync(cancelled)).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);

@@ -22,7 +22,8 @@ public sealed record OrderLineResponse(int ProductId, string ProductName, decima
 
 public sealed record OrderResponse(Guid Id, string Status, DateTime CreatedAt, decimal Total, IReadOnlyList<OrderLineResponse> Lines)
 {
-    public static OrderResponse From(Order o) => new(o.Id, o.Status.ToString(), o.CreatedAt, o.Total,
+    // Stored as UTC; SQLite hands it back without a kind, so the kind is restated for the "Z" in the JSON.
+    public static OrderResponse From(Order o) => new(o.Id, o.Status.ToString(), DateTime.SpecifyKind(o.CreatedAt, DateTimeKind.Utc), o.Total,
         [.. o.Lines.Select(l => new OrderLineResponse(l.ProductId, l.ProductName, l.UnitPrice, l.Quantity))]);
 }
 
