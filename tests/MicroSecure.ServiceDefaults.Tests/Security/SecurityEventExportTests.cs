@@ -27,6 +27,12 @@ internal sealed class Collector : IAsyncDisposable
 
     public IEnumerable<JsonElement> Events => Batches.SelectMany(b => b);
 
+    /// <summary>
+    /// One element per event id. Delivery is at least once: a send cancelled at shutdown after the collector
+    /// stored it is sent again, and the real collector de-duplicates by id.
+    /// </summary>
+    public IReadOnlyList<JsonElement> Delivered => Events.DistinctBy(e => e.GetProperty("id").GetGuid()).ToList();
+
     public int Refused;
 
     public Uri Url { get; private set; } = null!;
@@ -125,10 +131,10 @@ public sealed class SecurityEventExportTests
         await host.StartAsync(TestContext.Current.CancellationToken);
 
         RecordMany(host, 120);
-        await WaitUntilAsync(() => collector.Events.Count() >= 120);
+        await WaitUntilAsync(() => collector.Delivered.Count >= 120);
         await host.StopAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(120, collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count());
+        Assert.Equal(120, collector.Delivered.Count);
         Assert.All(collector.Batches, batch => Assert.InRange(batch.Length, 1, 50));
         Assert.InRange(collector.Batches.Count, 3, 120);
     }
@@ -144,13 +150,13 @@ public sealed class SecurityEventExportTests
         RecordMany(host, 30);
         await WaitUntilAsync(() => Volatile.Read(ref collector.Refused) >= 3);
         collector.Down = false;
-        await WaitUntilAsync(() => collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count() >= 30);
+        await WaitUntilAsync(() => collector.Delivered.Count >= 30);
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.True(collector.Refused >= 3, "the exporter should have retried during the outage");
         // Delivery is at least once (a batch whose answer was lost is sent again); the collector de-duplicates
         // by event id, so what counts is that every event arrived.
-        Assert.Equal(30, collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count());
+        Assert.Equal(30, collector.Delivered.Count);
         Assert.Equal(0, host.Services.GetRequiredService<ISecurityEventSink>().Dropped);
     }
 
@@ -166,12 +172,12 @@ public sealed class SecurityEventExportTests
         RecordMany(host, 100, accepted => refusedWrites += accepted ? 0 : 1);
         var sink = host.Services.GetRequiredService<ISecurityEventSink>();
         collector.Down = false;
-        await WaitUntilAsync(() => collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count() >= 100 - refusedWrites);
+        await WaitUntilAsync(() => collector.Delivered.Count >= 100 - refusedWrites);
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.True(refusedWrites > 0, "a 16-event buffer must overflow with 100 events and no collector");
         Assert.Equal(refusedWrites, sink.Dropped);
-        Assert.Equal(100 - refusedWrites, collector.Events.Select(e => e.GetProperty("id").GetGuid()).Distinct().Count());
+        Assert.Equal(100 - refusedWrites, collector.Delivered.Count);
     }
 
     [Fact]
@@ -184,7 +190,7 @@ public sealed class SecurityEventExportTests
         RecordMany(host, 25);
         await host.StopAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(25, collector.Events.Count());
+        Assert.Equal(25, collector.Delivered.Count);
     }
 
     [Fact]
@@ -195,7 +201,7 @@ public sealed class SecurityEventExportTests
         await host.StartAsync(TestContext.Current.CancellationToken);
 
         RecordMany(host, 3);
-        await WaitUntilAsync(() => collector.Events.Count() >= 3);
+        await WaitUntilAsync(() => collector.Delivered.Count >= 3);
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.All(collector.Authorizations, value => Assert.Equal("Bearer service-token", value));
@@ -213,7 +219,7 @@ public sealed class SecurityEventExportTests
         await WaitUntilAsync(() => collector.Events.Any());
         await host.StopAsync(TestContext.Current.CancellationToken);
 
-        var exported = Assert.Single(collector.Events);
+        var exported = Assert.Single(collector.Delivered);
         var names = exported.EnumerateObject().Select(p => p.Name).ToHashSet();
         Assert.Superset(new HashSet<string> { "id", "timestamp", "service", "kind", "severity", "reason", "count" }, names);
         Assert.DoesNotContain("subject", names);
