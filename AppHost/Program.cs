@@ -16,7 +16,8 @@ var identity = builder.AddProject<Projects.MicroSecure_Identity>("identity")
     .WithRedis(infrastructure)
     .WithServiceHealthCheck(builder)
     .BehindLocalGateway(builder)
-    .WithIdentitySecrets(identitySecrets);
+    .WithIdentitySecrets(identitySecrets)
+    .WithServiceClient("identity-service", identitySecrets);
 
 // Services
 var catalog = builder.AddProject<Projects.MicroSecure_Catalog>("catalog")
@@ -65,6 +66,13 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithTokenValidation(identity, builder)
     .WithServiceClient("dashboard-service", identitySecrets);
 dashboard.WithDashboardSignIn(identity, gateway, identitySecrets, builder);
+dashboard.WithTraceLinks(builder);
+
+// Every service reports its security events to the dashboard's collector (the dashboard included).
+foreach (var service in new[] { identity, catalog, orders, gateway, dashboard })
+{
+    service.WithSecurityEventCollector(dashboard, builder);
+}
 
 // One issuer name whichever way a token was requested: the public entry point's.
 identity.WithEnvironment("Identity__Issuer", gateway.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));

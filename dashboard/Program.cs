@@ -1,4 +1,6 @@
+using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Components;
+using MicroSecure.Dashboard.Export;
 using MicroSecure.Dashboard.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,7 +14,12 @@ app.MapDefaultEndpoints();
 
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
-app.MapRazorComponents<App>();
+app.MapSecurityEventCollector();
+app.MapSecurityEventExport();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapDashboardSignIn();
 
 app.Run();
+
+/// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -60,6 +60,39 @@ internal static class IdentityResourceExtensions
             .WithEnvironment("Security__ServiceClient__ClientSecret", secrets.Clients[clientId]);
 
     /// <summary>
+    /// Sends the service's security events to the dashboard's collector, with a token of its own client.
+    /// The identity server asks itself for that token, on its own endpoint.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSecurityEventCollector(
+        this IResourceBuilder<ProjectResource> project, IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder)
+    {
+        var collector = dashboard.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http");
+        project.WithEnvironment("Security__Events__CollectorUrl", ReferenceExpression.Create($"{collector}/api/security-events"));
+        if (project.Resource.Name == "identity")
+        {
+            project.WithEnvironment("Security__ServiceClient__TokenEndpoint", ReferenceExpression.Create($"{project.GetEndpoint("http")}/connect/token"));
+        }
+
+        return project;
+    }
+
+    /// <summary>
+    /// Where the dashboard links a trace id: the Aspire dashboard's trace page, when the AppHost runs one
+    /// (a local run; the first of the AppHost's own URLs).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithTraceLinks(this IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder)
+    {
+        if (!builder.ExecutionContext.IsPublishMode
+            && builder.Configuration["ASPNETCORE_URLS"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() is { } url
+            && Uri.TryCreate(url, UriKind.Absolute, out var aspireDashboard))
+        {
+            dashboard.WithEnvironment("Dashboard__Links__TraceUrlTemplate", new Uri(aspireDashboard, "/traces/detail/").ToString() + "{traceId}");
+        }
+
+        return dashboard;
+    }
+
+    /// <summary>
     /// Registers the dashboard as the identity server's sign-in client (its redirect URIs follow its real
     /// endpoint) and gives the dashboard what it needs to sign people in through the public entry point.
     /// </summary>

@@ -20,6 +20,13 @@ public static class SecurityHeaderPolicies
     /// <summary>Configuration key listing other origins the page policy's <c>form-action</c> allows (an identity server's clients).</summary>
     public const string FormActionSourcesKey = "Security:Headers:FormActionSources";
 
+    /// <summary>
+    /// Configuration key that lets the page policy accept inline styles (<c>style-src 'unsafe-inline'</c>) for
+    /// component libraries that set <c>style</c> attributes and theme <c>&lt;style&gt;</c> elements (MudBlazor).
+    /// Scripts stay nonce-only whatever it says. Off by default.
+    /// </summary>
+    public const string AllowInlineStylesKey = "Security:Headers:AllowInlineStyles";
+
     /// <summary>HSTS max-age: one year.</summary>
     public const int HstsMaxAgeSeconds = 31_536_000;
 }
@@ -52,12 +59,18 @@ public static class SecurityHeadersExtensions
 
         var hsts = !builder.Environment.IsDevelopment();
         var api = ApiPolicy(hsts);
-        var page = PagePolicy(hsts, formTargets);
+        var page = PagePolicy(hsts, formTargets, builder.Configuration.GetValue<bool>(SecurityHeaderPolicies.AllowInlineStylesKey));
+
+        // A response that already carries its own CSP keeps it: a page proxied by the gateway from the identity
+        // server brings the page policy it was written for, which the gateway's API policy would otherwise
+        // replace (and break its stylesheet). Every other header is still the gateway's.
+        var ownCsp = Common(hsts);
 
         builder.Services.AddSecurityHeaderPolicies()
             .AddPolicy(SecurityHeaderPolicies.Api, api)
             .AddPolicy(SecurityHeaderPolicies.Page, page)
-            .SetDefaultPolicy(defaultPolicy == SecurityHeaderPolicies.Page ? page : api);
+            .SetDefaultPolicy(defaultPolicy == SecurityHeaderPolicies.Page ? page : api)
+            .SetPolicySelector(context => context.HttpContext.Response.Headers.ContentSecurityPolicy.Count > 0 ? ownCsp : context.SelectedPolicy);
 
         return builder;
     }
@@ -88,12 +101,18 @@ public static class SecurityHeadersExtensions
             csp.AddFrameAncestors().None();
         });
 
-    private static HeaderPolicyCollection PagePolicy(bool hsts, string[] formTargets) =>
+    private static HeaderPolicyCollection PagePolicy(bool hsts, string[] formTargets, bool inlineStyles) =>
         Common(hsts).AddContentSecurityPolicy(csp =>
         {
             csp.AddDefaultSrc().Self();
             csp.AddScriptSrc().Self().WithNonce().StrictDynamic();
-            csp.AddStyleSrc().Self();
+            var styles = csp.AddStyleSrc().Self();
+            if (inlineStyles)
+            {
+                // Style injection cannot run code; the scripts' nonce rule is what stops injected markup from acting.
+                styles.UnsafeInline();
+            }
+
             csp.AddImgSrc().Self().Data();
             csp.AddFontSrc().Self();
             // Blazor Server's circuit runs over a same-origin WebSocket, which 'self' covers.

@@ -15,6 +15,7 @@ namespace MicroSecure.ServiceDefaults.SecurityEvents;
 /// </summary>
 internal sealed partial class SecurityEventExporter(
     SecurityEventSink sink,
+    SecurityEventSource source,
     IHttpClientFactory httpClientFactory,
     IEnumerable<ISecurityEventCollectorCredentials> credentials,
     IOptions<SecurityEventOptions> options,
@@ -39,8 +40,20 @@ internal sealed partial class SecurityEventExporter(
 
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                if (!await WaitForEventsAsync(reader, stoppingToken))
+                {
+                    if (reader.Completion.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    // Quiet for a heartbeat interval: say so, once, without retrying.
+                    await TrySendAsync(heartbeat: true, stoppingToken);
+                    continue;
+                }
+
                 Fill(reader);
                 if (_batch.Count < _options.MaxBatchSize)
                 {
@@ -75,7 +88,7 @@ internal sealed partial class SecurityEventExporter(
             while (true)
             {
                 Fill(reader);
-                if (_batch.Count == 0 || !await TrySendAsync(deadline.Token))
+                if (_batch.Count == 0 || !await TrySendAsync(heartbeat: false, deadline.Token))
                 {
                     break;
                 }
@@ -93,6 +106,21 @@ internal sealed partial class SecurityEventExporter(
         }
     }
 
+    // True when events are waiting; false after a quiet heartbeat interval or when the sink is completed.
+    private async Task<bool> WaitForEventsAsync(System.Threading.Channels.ChannelReader<SecurityEvent> reader, CancellationToken stoppingToken)
+    {
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        quiet.CancelAfter(_options.HeartbeatInterval);
+        try
+        {
+            return await reader.WaitToReadAsync(quiet.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private void Fill(System.Threading.Channels.ChannelReader<SecurityEvent> reader)
     {
         while (_batch.Count < _options.MaxBatchSize && reader.TryRead(out var securityEvent))
@@ -104,17 +132,20 @@ internal sealed partial class SecurityEventExporter(
     private async Task SendWithRetryAsync(CancellationToken cancellationToken)
     {
         var delay = _options.InitialRetryDelay;
-        while (!await TrySendAsync(cancellationToken))
+        while (!await TrySendAsync(heartbeat: false, cancellationToken))
         {
             await Task.Delay(delay, timeProvider, cancellationToken);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
         }
     }
 
-    /// <summary>Sends the current batch; true when it is done with (delivered, or refused as invalid).</summary>
-    private async Task<bool> TrySendAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the current batch; true when it is done with (delivered, or refused as invalid). A heartbeat is
+    /// the empty batch, sent when there is nothing else to send.
+    /// </summary>
+    private async Task<bool> TrySendAsync(bool heartbeat, CancellationToken cancellationToken)
     {
-        if (_batch.Count == 0)
+        if (_batch.Count == 0 && !heartbeat)
         {
             return true;
         }
@@ -126,7 +157,9 @@ internal sealed partial class SecurityEventExporter(
             {
                 Content = JsonContent.Create(_batch, SecurityEventJsonContext.Default.ListSecurityEvent),
             };
-            if (credentials.FirstOrDefault() is { } source && await source.GetAccessTokenAsync(cancellationToken) is { Length: > 0 } token)
+            request.Headers.Add(SecurityEventHeaders.Dropped, sink.Dropped.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(SecurityEventHeaders.Service, source.Service);
+            if (credentials.FirstOrDefault() is { } credential && await credential.GetAccessTokenAsync(cancellationToken) is { Length: > 0 } token)
             {
                 request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             }

@@ -37,7 +37,24 @@ public sealed class SecurityEventOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// With no events to send, an empty batch goes out this often so the collector can tell a quiet service
+    /// from a silent (stopped, cut off) one, and learn its dropped-event count.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long shutdown waits to deliver what is still buffered.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Headers the exporter sends with every batch, for the collector's view of each service's health.</summary>
+public static class SecurityEventHeaders
+{
+    /// <summary>Events the exporting service dropped since it started (buffer full, batch refused).</summary>
+    public const string Dropped = "X-Security-Events-Dropped";
+
+    /// <summary>The exporting service's name, for heartbeats, which carry no event to take it from.</summary>
+    public const string Service = "X-Security-Events-Service";
 }

@@ -67,8 +67,28 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
         _ => "OTHER",
     };
 
-    private static string? Truncate(string? value) =>
-        value is { Length: > MaxSubjectLength } ? value[..MaxSubjectLength] : value;
+    // A client id can be whatever a caller sent: bounded, and control or invisible formatting characters (which the collector refuses)
+    // replaced, so one odd value can never get a whole batch refused.
+    private static string? Truncate(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var bounded = value.Length > MaxSubjectLength ? value[..MaxSubjectLength] : value;
+        return bounded.Any(IsHidden) ? string.Create(bounded.Length, bounded, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = IsHidden(source[i]) ? '?' : source[i];
+            }
+        }) : bounded;
+    }
+
+    // Control characters and invisible formatting ones (bidirectional overrides, zero-width joiners).
+    private static bool IsHidden(char c) =>
+        char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format;
 }
 
 /// <summary>The name a service reports its events under.</summary>

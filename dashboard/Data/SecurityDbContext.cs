@@ -7,21 +7,73 @@ public sealed class SecurityDbContext(DbContextOptions<SecurityDbContext> option
 {
     public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
 
+    public DbSet<SecurityEventRollup> Rollups => Set<SecurityEventRollup>();
+
+    public DbSet<ServiceStatus> ServiceStatuses => Set<ServiceStatus>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Table and column names are fixed here because the collector's bulk statements name them.
         modelBuilder.Entity<SecurityEvent>(securityEvent =>
         {
-            securityEvent.Property(e => e.Service).HasMaxLength(100);
-            securityEvent.Property(e => e.Kind).HasMaxLength(64);
-            securityEvent.Property(e => e.Severity).HasMaxLength(16);
-            securityEvent.Property(e => e.Reason).HasMaxLength(64);
-            securityEvent.Property(e => e.ClientIp).HasMaxLength(45);
-            securityEvent.Property(e => e.Subject).HasMaxLength(200);
-            securityEvent.Property(e => e.Route).HasMaxLength(300);
-            securityEvent.Property(e => e.Method).HasMaxLength(16);
-            securityEvent.Property(e => e.TraceId).HasMaxLength(32);
-            securityEvent.Property(e => e.Policy).HasMaxLength(64);
+            securityEvent.ToTable("security_events");
+            securityEvent.Property(e => e.Id).HasColumnName("id").ValueGeneratedNever();
+            securityEvent.Property(e => e.Timestamp).HasColumnName("timestamp");
+            securityEvent.Property(e => e.Received).HasColumnName("received");
+            securityEvent.Property(e => e.Source).HasColumnName("source").HasMaxLength(SecurityEventLimits.Source);
+            securityEvent.Property(e => e.Service).HasColumnName("service").HasMaxLength(SecurityEventLimits.Service);
+            securityEvent.Property(e => e.Kind).HasColumnName("kind").HasMaxLength(SecurityEventLimits.Kind);
+            securityEvent.Property(e => e.Severity).HasColumnName("severity").HasMaxLength(SecurityEventLimits.Severity);
+            securityEvent.Property(e => e.Reason).HasColumnName("reason").HasMaxLength(SecurityEventLimits.Reason);
+            securityEvent.Property(e => e.ClientIp).HasColumnName("client_ip").HasMaxLength(SecurityEventLimits.ClientIp);
+            securityEvent.Property(e => e.Subject).HasColumnName("subject").HasMaxLength(SecurityEventLimits.Subject);
+            securityEvent.Property(e => e.Route).HasColumnName("route").HasMaxLength(SecurityEventLimits.Route);
+            securityEvent.Property(e => e.Method).HasColumnName("method").HasMaxLength(SecurityEventLimits.Method);
+            securityEvent.Property(e => e.TraceId).HasColumnName("trace_id").HasMaxLength(SecurityEventLimits.TraceId);
+            securityEvent.Property(e => e.Policy).HasColumnName("policy").HasMaxLength(SecurityEventLimits.Policy);
+            securityEvent.Property(e => e.Count).HasColumnName("count");
             securityEvent.HasIndex(e => new { e.Timestamp, e.Kind });
+            securityEvent.HasIndex(e => e.Received);
+        });
+
+        modelBuilder.Entity<SecurityEventRollup>(rollup =>
+        {
+            rollup.ToTable("security_event_rollups");
+            rollup.HasKey(r => new { r.Minute, r.Service, r.Kind, r.Reason, r.Policy });
+            rollup.Property(r => r.Minute).HasColumnName("minute");
+            rollup.Property(r => r.Service).HasColumnName("service").HasMaxLength(SecurityEventLimits.Service);
+            rollup.Property(r => r.Kind).HasColumnName("kind").HasMaxLength(SecurityEventLimits.Kind);
+            rollup.Property(r => r.Reason).HasColumnName("reason").HasMaxLength(SecurityEventLimits.Reason);
+            rollup.Property(r => r.Policy).HasColumnName("policy").HasMaxLength(SecurityEventLimits.Policy);
+            rollup.Property(r => r.Count).HasColumnName("count");
+        });
+
+        modelBuilder.Entity<ServiceStatus>(status =>
+        {
+            status.ToTable("service_status");
+            status.HasKey(s => s.Source);
+            status.Property(s => s.Source).HasColumnName("source").HasMaxLength(SecurityEventLimits.Source);
+            status.Property(s => s.Service).HasColumnName("service").HasMaxLength(SecurityEventLimits.Service);
+            status.Property(s => s.LastSeen).HasColumnName("last_seen");
+            status.Property(s => s.LastEvent).HasColumnName("last_event");
+            status.Property(s => s.Dropped).HasColumnName("dropped");
+            status.Property(s => s.Stored).HasColumnName("stored");
         });
     }
+}
+
+/// <summary>Longest accepted value of each event field (the column sizes, and the collector's validation).</summary>
+public static class SecurityEventLimits
+{
+    public const int Source = 100;
+    public const int Service = 100;
+    public const int Kind = 64;
+    public const int Severity = 16;
+    public const int Reason = 64;
+    public const int ClientIp = 45;
+    public const int Subject = 200;
+    public const int Route = 300;
+    public const int Method = 16;
+    public const int TraceId = 32;
+    public const int Policy = 64;
 }

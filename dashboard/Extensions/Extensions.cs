@@ -1,10 +1,19 @@
+using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
+using MicroSecure.Dashboard.Export;
+using MicroSecure.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
 
 namespace MicroSecure.Dashboard.Extensions;
 
 internal static class Extensions
 {
-    /// <summary>The dashboard's own wiring: the security-event store and the Blazor components.</summary>
+    private const string SecurityReadScope = "security:read";
+
+    /// <summary>The dashboard's own wiring: the collector, the event store, the pages.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddServiceDatabase<SecurityDbContext>("securitydb");
@@ -12,10 +21,26 @@ internal static class Extensions
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
 
+        builder.Services.AddValidatedOptions<CollectorOptions>(CollectorOptions.SectionName);
+        builder.Services.AddValidatedOptions<DashboardLinkOptions>(DashboardLinkOptions.SectionName);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddScoped<SecurityEventSummary>();
+        builder.Services.AddSingleton<SecurityEventFeed>();
+        builder.Services.AddScoped<SecurityEventStore>();
+        builder.Services.AddScoped<SecurityEventQueries>();
+        builder.Services.AddHostedService<RetentionService>();
+
         builder.AddDashboardSignIn();
+        builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SignInOptions>>((authorization, signIn) =>
+            // People with a session, or a script with a bearer token granted security:read, both in the role.
+            authorization.AddPolicy(EventExportApi.ExportPolicy, policy => policy
+                .AddAuthenticationSchemes(SignInExtensions.CookieScheme, JwtBearerDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole(signIn.Value.RequiredRole)
+                .RequireAssertion(context => !SignInExtensions.CarriesBearerToken(context.Resource as HttpContext)
+                    || AuthorizationExtensions.HasScopes(context.User, [SecurityReadScope]))));
+
         builder.Services.AddCascadingAuthenticationState();
-        builder.Services.AddRazorComponents();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
     }
 }

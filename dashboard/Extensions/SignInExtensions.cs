@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
@@ -33,9 +34,7 @@ internal static class SignInExtensions
                 options.DefaultChallengeScheme = SelectorScheme;
             })
             .AddPolicyScheme(SelectorScheme, "Cookie session or bearer token", policy => policy.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                    ? JwtBearerDefaults.AuthenticationScheme
-                    : CookieScheme)
+                CarriesBearerToken(context) ? JwtBearerDefaults.AuthenticationScheme : CookieScheme)
             .AddCookie(CookieScheme)
             .AddOpenIdConnect(OidcScheme, _ => { });
 
@@ -94,12 +93,16 @@ internal static class SignInExtensions
             oidc.TokenValidationParameters.RoleClaimType = "role";
         });
 
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(SecurityAdminPolicy, policy => policy
+        builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SignInOptions>>((authorization, signIn) =>
+            authorization.AddPolicy(SecurityAdminPolicy, policy => policy
                 .AddAuthenticationSchemes(CookieScheme)
                 .RequireAuthenticatedUser()
-                .RequireRole(builder.Configuration[$"{SignInOptions.SectionName}:RequiredRole"] ?? "security-admin"));
+                .RequireRole(signIn.Value.RequiredRole)));
     }
+
+    /// <summary>True when the request presents a bearer token (a service or a script) rather than a browser session.</summary>
+    public static bool CarriesBearerToken(HttpContext? context) =>
+        context is not null && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Sign-out (POST with an antiforgery token): ends the dashboard session and the identity server's.</summary>
     public static void MapDashboardSignIn(this IEndpointRouteBuilder endpoints)
