@@ -78,13 +78,17 @@ public static class EventExportApi
     public static async Task WriteAsync(Stream stream, IAsyncEnumerable<SecurityEvent> events, CancellationToken cancellationToken = default)
     {
         await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024, leaveOpen: true);
-        await writer.WriteLineAsync(string.Join(',', s_columns));
+        await writer.WriteAsync(string.Join(',', s_columns) + "\r\n");
         var rows = 0;
+        var row = new StringBuilder(256);
         await foreach (var e in events.WithCancellation(cancellationToken))
         {
-            WriteRow(writer,
+            row.Clear();
+            AppendRow(row,
                 e.Id.ToString(), Utc(e.Timestamp), Utc(e.Received), e.Source, e.Service, e.Kind, e.Severity, e.Reason, e.ClientIp,
                 e.Subject, e.Route, e.Method, e.TraceId, e.Policy, e.Count.ToString(CultureInfo.InvariantCulture));
+            // Asynchronous writes only: the server refuses synchronous I/O on a response.
+            await writer.WriteAsync(row, cancellationToken);
             if (++rows % 1000 == 0)
             {
                 await writer.FlushAsync(cancellationToken);
@@ -97,19 +101,19 @@ public static class EventExportApi
     private static string Utc(DateTime value) =>
         DateTime.SpecifyKind(value, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
-    private static void WriteRow(StreamWriter writer, params ReadOnlySpan<string?> cells)
+    private static void AppendRow(StringBuilder row, params ReadOnlySpan<string?> cells)
     {
         for (var i = 0; i < cells.Length; i++)
         {
             if (i > 0)
             {
-                writer.Write(',');
+                row.Append(',');
             }
 
-            writer.Write(Cell(cells[i]));
+            row.Append(Cell(cells[i]));
         }
 
-        writer.Write("\r\n");
+        row.Append("\r\n");
     }
 
     /// <summary>One CSV cell: quoted when needed, and prefixed with <c>'</c> when a spreadsheet would read a formula.</summary>

@@ -12,6 +12,7 @@ namespace MicroSecure.Dashboard.Extensions;
 internal static class Extensions
 {
     private const string SecurityReadScope = "security:read";
+    private const string SecurityEventsWriteScope = "security-events:write";
 
     /// <summary>The dashboard's own wiring: the collector, the event store, the pages.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
@@ -30,6 +31,11 @@ internal static class Extensions
         builder.Services.AddHostedService<RetentionService>();
 
         builder.AddDashboardSignIn();
+        // Services only, by bearer token: an API answers 401, never a redirect to a sign-in page.
+        builder.Services.AddAuthorizationBuilder().AddPolicy(CollectorApi.WriterPolicy, policy => policy
+            .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => AuthorizationExtensions.HasScopes(context.User, [SecurityEventsWriteScope])));
         builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SignInOptions>>((authorization, signIn) =>
             // People with a session, or a script with a bearer token granted security:read, both in the role.
             authorization.AddPolicy(EventExportApi.ExportPolicy, policy => policy
