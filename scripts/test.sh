@@ -5,7 +5,8 @@
 #
 # Servers: uses MICROSECURE_TEST_POSTGRES / MICROSECURE_TEST_REDIS when set; otherwise starts the
 # local PostgreSQL cluster and a Redis server on 127.0.0.1 (installing redis-server with apt when it
-# is missing and this runs as root).
+# is missing and this runs as root). The browser tests use MICROSECURE_CHROMIUM or /usr/bin/chromium,
+# installed with apt when missing. Screenshots land in artifacts/screenshots.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,6 +78,17 @@ ensure_redis() {
   log "Redis ready on 127.0.0.1:$redis_port"
 }
 
+ensure_chromium() {
+  # The dashboard's browser tests drive Debian's Chromium through Playwright; Playwright never downloads one.
+  if [ -n "${MICROSECURE_CHROMIUM:-}" ]; then
+    log "Chromium: using MICROSECURE_CHROMIUM"
+    return
+  fi
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  export MICROSECURE_CHROMIUM=/usr/bin/chromium
+  log "Chromium ready at $MICROSECURE_CHROMIUM"
+}
+
 # Sums one attribute of the <Counters> element over all TRX files.
 sum_counter() {
   local name="$1"
@@ -86,8 +98,9 @@ sum_counter() {
 
 ensure_postgres
 ensure_redis
+ensure_chromium
 
-rm -rf "$results"
+rm -rf "$results" "$root/artifacts/screenshots"
 mkdir -p "$results"
 cd "$root"
 

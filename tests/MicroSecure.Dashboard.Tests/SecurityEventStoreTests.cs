@@ -1,0 +1,111 @@
+using MicroSecure.Dashboard.Collector;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MicroSecure.Dashboard.Tests;
+
+/// <summary>The collector's store on real PostgreSQL and SQLite: each event once, totals always equal to the events.</summary>
+public sealed class SecurityEventStoreTests
+{
+    public static TheoryData<string> Providers => new("postgres", "sqlite");
+
+    private static readonly DateTime Now = DateTime.UtcNow;
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task ABatchStoredTwice_IsStoredOnce_AndThePerMinuteTotalsEqualTheEvents(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var events = Enumerable.Range(0, 300).Select(i => Events.Make(Now.AddSeconds(-i), kind: i % 3 == 0 ? "RateLimited" : "AuthenticationFailed", count: i + 1)).ToList();
+        var ct = TestContext.Current.CancellationToken;
+
+        await using (var db = store.NewContext())
+        {
+            Assert.Equal(300, (await new SecurityEventStore(db).StoreAsync(events, ct)).Count);
+        }
+
+        await using (var db = store.NewContext())
+        {
+            Assert.Empty(await new SecurityEventStore(db).StoreAsync(events, ct));
+        }
+
+        await using var check = store.NewContext();
+        var expected = events.Sum(e => e.Count);
+        Assert.Equal(300, await check.SecurityEvents.CountAsync(ct));
+        Assert.Equal(expected, await check.SecurityEvents.SumAsync(e => e.Count, ct));
+        Assert.Equal(expected, await check.Rollups.SumAsync(r => r.Count, ct));
+        Assert.Equal(events.Where(e => e.Kind == "RateLimited").Sum(e => e.Count), await check.Rollups.Where(r => r.Kind == "RateLimited").SumAsync(r => r.Count, ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task OverlappingBatchesStoredConcurrently_CountEveryEventExactlyOnce(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var events = Enumerable.Range(0, 400).Select(i => Events.Make(Now.AddSeconds(-i % 120), count: (i % 7) + 1)).ToList();
+        // Six writers, each with a different window of the same events: every event is in two or three of them.
+        var batches = Enumerable.Range(0, 6).Select(w => events.Skip(w * 50).Take(200).ToList()).ToList();
+
+        var stored = await Task.WhenAll(batches.Select(async batch =>
+        {
+            await using var db = store.NewContext();
+            return (await new SecurityEventStore(db).StoreAsync(batch, TestContext.Current.CancellationToken)).Count;
+        }));
+
+        var distinct = batches.SelectMany(b => b).DistinctBy(e => e.Id).ToList();
+        await using var check = store.NewContext();
+        Assert.Equal(distinct.Count, stored.Sum());
+        Assert.Equal(distinct.Sum(e => e.Count), await check.SecurityEvents.SumAsync(e => e.Count, TestContext.Current.CancellationToken));
+        Assert.Equal(distinct.Sum(e => e.Count), await check.Rollups.SumAsync(r => r.Count, TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Heartbeats_AndBatches_UpdateTheServiceStatus(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var ct = TestContext.Current.CancellationToken;
+        await using (var db = store.NewContext())
+        {
+            var writer = new SecurityEventStore(db);
+            await writer.TouchAsync("orders-service", "orders", Now.AddMinutes(-2), withEvents: false, stored: 0, dropped: 0, ct);
+            await writer.TouchAsync("orders-service", "orders", Now.AddMinutes(-1), withEvents: true, stored: 40, dropped: 3, ct);
+            await writer.TouchAsync("orders-service", "orders", Now, withEvents: false, stored: 0, dropped: 5, ct);
+        }
+
+        await using var check = store.NewContext();
+        var status = await check.ServiceStatuses.SingleAsync(ct);
+        Assert.Equal("orders", status.Service);
+        Assert.Equal(40, status.Stored);
+        Assert.Equal(5, status.Dropped);
+        Assert.Equal(Now, DateTime.SpecifyKind(status.LastSeen, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Now.AddMinutes(-1), DateTime.SpecifyKind(status.LastEvent!.Value, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Retention_DeletesOldEvents_AndKeepsTheirTotalsLonger(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var ct = TestContext.Current.CancellationToken;
+        var clock = new FixedClock(new DateTimeOffset(Now));
+        var options = new CollectorOptions { EventRetention = TimeSpan.FromDays(30), RollupRetention = TimeSpan.FromDays(90) };
+        await using (var db = store.NewContext())
+        {
+            await new SecurityEventStore(db).StoreAsync([Events.Make(Now.AddDays(-40), count: 5), Events.Make(Now.AddDays(-100), count: 7), Events.Make(Now.AddDays(-1), count: 11)], ct);
+        }
+
+        var services = new ServiceCollection();
+        store.Register(services);
+        await using var provider_ = services.BuildServiceProvider();
+        var retention = new RetentionService(provider_.GetRequiredService<IServiceScopeFactory>(), Microsoft.Extensions.Options.Options.Create(options), clock, NullLogger<RetentionService>.Instance);
+
+        var (events, rollups) = await retention.PurgeAsync(ct);
+
+        await using var check = store.NewContext();
+        Assert.Equal(2, events);
+        Assert.Equal(1, rollups);
+        Assert.Equal(11, await check.SecurityEvents.SumAsync(e => e.Count, ct));
+        Assert.Equal(16, await check.Rollups.SumAsync(r => r.Count, ct));
+    }
+}
