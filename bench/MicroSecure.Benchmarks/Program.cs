@@ -4,6 +4,7 @@ using MicroSecure.Benchmarks;
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- load [seconds]   (needs wrk and Redis)
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- --filter '*'      (BenchmarkDotNet)
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- bare-proxy <url> <destination>   (used by bench/scripts/gateway.sh)
+// dotnet run -c Release --project bench/MicroSecure.Benchmarks -- ingest <collector url> <token> <postgres> [seconds] [senders]   (bench/scripts/ingest.sh)
 if (args is ["load", ..])
 {
     return await LoadHarness.RunAsync(args);
@@ -13,6 +14,13 @@ if (args is ["bare-proxy", var url, var destination])
 {
     await BareProxy.RunAsync(url, destination);
     return 0;
+}
+
+if (args is ["ingest", var collector, var token, var postgres, ..])
+{
+    return await IngestLoad.RunAsync(collector, token, postgres,
+        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 4);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(JwtValidationBenchmarks).Assembly).Run(args);
