@@ -25,6 +25,9 @@ internal sealed class Collector : IAsyncDisposable
 
     public ConcurrentBag<string> Authorizations { get; } = [];
 
+    /// <summary>The exporter's dropped-event count and service name, as sent with each batch.</summary>
+    public ConcurrentBag<(string Dropped, string Service, int Events)> Reports { get; } = [];
+
     public IEnumerable<JsonElement> Events => Batches.SelectMany(b => b);
 
     /// <summary>
@@ -54,6 +57,7 @@ internal sealed class Collector : IAsyncDisposable
 
             collector.Authorizations.Add(context.Request.Headers.Authorization.ToString());
             var batch = await JsonSerializer.DeserializeAsync<JsonElement[]>(context.Request.Body);
+            collector.Reports.Add((context.Request.Headers[SecurityEventHeaders.Dropped].ToString(), context.Request.Headers[SecurityEventHeaders.Service].ToString(), batch!.Length));
             collector.Batches.Add(batch!);
             return Results.Accepted();
         });
@@ -73,7 +77,7 @@ public sealed class SecurityEventExportTests
         public ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken) => ValueTask.FromResult<string?>(token);
     }
 
-    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50, string? token = null)
+    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50, string? token = null, string heartbeat = "00:00:30")
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Directory.CreateTempSubdirectory().FullName });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -84,6 +88,7 @@ public sealed class SecurityEventExportTests
             ["Security:Events:MaxBatchSize"] = maxBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Security:Events:FlushInterval"] = "00:00:00.050",
             ["Security:Events:InitialRetryDelay"] = "00:00:00.050",
+            ["Security:Events:HeartbeatInterval"] = heartbeat,
             ["Security:Events:MaxRetryDelay"] = "00:00:00.200",
         });
         if (token is not null)
@@ -223,5 +228,21 @@ public sealed class SecurityEventExportTests
         var names = exported.EnumerateObject().Select(p => p.Name).ToHashSet();
         Assert.Superset(new HashSet<string> { "id", "timestamp", "service", "kind", "severity", "reason", "count" }, names);
         Assert.DoesNotContain("subject", names);
+    }
+
+    [Fact]
+    public async Task AQuietExporter_SendsHeartbeats_WithItsNameAndDroppedCount()
+    {
+        await using var collector = await Collector.StartAsync();
+        using var host = BuildExporter(collector.Url, heartbeat: "00:00:01");
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        await WaitUntilAsync(() => collector.Reports.Any(r => r.Events == 0));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        var heartbeat = collector.Reports.First(r => r.Events == 0);
+        Assert.Equal("export-test", heartbeat.Service);
+        Assert.Equal("0", heartbeat.Dropped);
+        Assert.Empty(collector.Delivered);
     }
 }
