@@ -32,6 +32,9 @@ public abstract partial class AppHostTests<TFixture>
         return await card.CountAsync() == 0 ? 0 : long.Parse((await card.InnerTextAsync()).Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
     }
 
+    private static async Task<IReadOnlyList<string>> IdsAsync(IPage page, string rows) =>
+        await page.Locator(rows).EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.id)");
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + LiveWithin;
@@ -62,10 +65,18 @@ public abstract partial class AppHostTests<TFixture>
         await overview.GetByText("Overview").First.WaitForAsync();
         var failuresBefore = await KindTotalAsync(overview, "AuthenticationFailed");
         var limitedBefore = await KindTotalAsync(overview, "RateLimited");
+        // Two live feeds: everything, and one opened filtered to the gateway's authentication failures.
         var live = await browser.NewPageAsync();
         await live.GotoAsync(new Uri(Fixture.DashboardUrl, "/live").ToString());
         await live.GetByTestId("pause").WaitForAsync();
-        var liveFailuresBefore = await live.Locator("tr.event-row[data-kind=AuthenticationFailed]").CountAsync();
+        var liveFailures = await browser.NewPageAsync();
+        await liveFailures.GotoAsync(new Uri(Fixture.DashboardUrl, "/live?kind=AuthenticationFailed&service=gateway").ToString());
+        await liveFailures.GetByTestId("pause").WaitForAsync();
+        const string GatewayFailures = "tr.event-row[data-kind=AuthenticationFailed][data-service=gateway]";
+        const string GatewayLimited = "tr.event-row[data-kind=RateLimited][data-service=gateway]";
+        // The feeds keep the newest rows only: what is new is told by the event ids, not by how many rows there are.
+        var liveFailuresBefore = await IdsAsync(liveFailures, GatewayFailures);
+        var liveLimitedBefore = await IdsAsync(live, GatewayLimited);
 
         // Attacks, as curl would send them: forged and malformed tokens, then one caller over its limit.
         using (var client = new HttpClient { BaseAddress = Fixture.GatewayUrl })
@@ -90,17 +101,19 @@ public abstract partial class AppHostTests<TFixture>
         }
 
         await WaitUntilAsync(async () => await KindTotalAsync(overview, "AuthenticationFailed") >= failuresBefore + 5, "5 more authentication failures on the overview");
-        await WaitUntilAsync(async () => await live.Locator("tr.event-row[data-kind=AuthenticationFailed]").CountAsync() >= Math.Min(200, liveFailuresBefore + 5),
-            "the failures in the live feed");
+        await WaitUntilAsync(async () => (await IdsAsync(liveFailures, GatewayFailures)).Except(liveFailuresBefore).Count() >= 5, "the failures in the filtered live feed");
+        Assert.NotEmpty(await IdsAsync(liveFailures, GatewayFailures + "[data-reason=alg_not_allowed]"));
+        Assert.Equal(0, await liveFailures.Locator("tr.event-row:not([data-kind=AuthenticationFailed])").CountAsync());
         await WaitUntilAsync(async () => await KindTotalAsync(overview, "RateLimited") > limitedBefore, "rate-limit rejections on the overview");
-        await WaitUntilAsync(async () => await live.Locator("tr.event-row[data-kind=RateLimited]").CountAsync() > 0, "rate-limit rejections in the live feed");
+        await WaitUntilAsync(async () => (await IdsAsync(live, GatewayLimited)).Except(liveLimitedBefore).Any(), "rate-limit rejections in the live feed");
 
         // Details of one event open on a click.
-        await live.Locator("tr.event-row[data-kind=AuthenticationFailed]").First.ClickAsync();
+        await live.Locator(GatewayLimited).First.ClickAsync();
         await live.GetByTestId("event-details").WaitForAsync();
 
         await overview.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"{Mode}-overview.png"), FullPage = true });
         await live.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"{Mode}-live.png"), FullPage = true });
+        await liveFailures.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"{Mode}-live-filtered.png"), FullPage = true });
         foreach (var (path, name) in new[] { ("/auth-failures", "auth-failures"), ("/rate-limiting", "rate-limiting"), ("/services", "services") })
         {
             var page = await browser.NewPageAsync();

@@ -128,4 +128,42 @@ public abstract partial class AppHostTests<TFixture>
         Assert.Equal((await JsonAsync(first)).GetProperty("id").GetGuid(), (await JsonAsync(retry)).GetProperty("id").GetGuid());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, different.StatusCode);
     }
+
+    [Fact]
+    public async Task Orders_Create_SentConcurrentlyWithOneIdempotencyKey_PlacesOneOrder()
+    {
+        using var alice = await OrdersClientAsync("alice");
+        var key = "e2e-race-" + Guid.NewGuid().ToString("N");
+        async Task<HttpResponseMessage> CreateAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/orders", UriKind.Relative))
+            {
+                Content = JsonContent.Create(new { lines = new[] { new { productId = 2, quantity = 1 } } }),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            return await alice.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => CreateAsync()));
+        try
+        {
+            // Every answer is the one order: one 201, the rest replays (200), never a 500 or a second order.
+            Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, $"{(int)r.StatusCode}"));
+            var ids = new HashSet<Guid>();
+            foreach (var response in responses)
+            {
+                ids.Add((await JsonAsync(response)).GetProperty("id").GetGuid());
+            }
+
+            Assert.Single(ids);
+            Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
 }

@@ -87,4 +87,34 @@ public sealed class GatewayProcessTests
         // Three for the one real address, whatever the headers claim; then refused.
         Assert.Equal([HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
+
+    [Fact]
+    public async Task TwoGatewayReplicas_OnOneRedis_ShareOneBudget()
+    {
+        // What the AppHost runs outside embedded mode: two replicas of the gateway, one Redis. The service name
+        // is part of the limiter's keys; a fresh one keeps other tests' counts out.
+        var shared = new Dictionary<string, string?>
+        {
+            ["OTEL_SERVICE_NAME"] = "gateway-replicas-" + Guid.NewGuid().ToString("N"),
+            ["ConnectionStrings__redis"] = TestInfrastructure.RequireRedis(),
+            ["Security__RateLimiting__Policies__global__PermitLimit"] = "4",
+        };
+        await using var collector = await Collector.StartAsync();
+        await using var first = await StartGatewayAsync(collector, shared);
+        await using var second = await StartGatewayAsync(collector, shared);
+        using var one = new HttpClient { BaseAddress = first.Url };
+        using var two = new HttpClient { BaseAddress = second.Url };
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await (i % 2 == 0 ? one : two).GetAsync(new Uri("/api/catalog/products", UriKind.Relative), TestContext.Current.CancellationToken);
+            statuses.Add(response.StatusCode);
+        }
+
+        // Four for the caller across both replicas (each forwards to the closed upstream: 502), then refused by either.
+        Assert.Equal(
+            [HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
+            statuses);
+    }
 }
