@@ -127,13 +127,20 @@ public sealed class StorageConfigurationException(string message) : InvalidOpera
 public static class StorageExtensions
 {
     /// <summary>
-    /// Registers <typeparamref name="TContext"/> on PostgreSQL (with Aspire's Npgsql integration: pooling,
-    /// retries, health check, telemetry) or SQLite, as <c>Storage:Provider</c> says, and makes sure the
-    /// database exists before the service takes traffic.
+    /// Registers the service's database: <typeparamref name="TPostgres"/> on PostgreSQL (with Aspire's Npgsql
+    /// integration: pooling, retries, health check, telemetry) or <typeparamref name="TSqlite"/> on SQLite, as
+    /// <c>Storage:Provider</c> says, both also resolvable as <typeparamref name="TContext"/>. The two
+    /// provider types share one model and each has its own migrations, which are applied before the service
+    /// takes traffic.
     /// </summary>
+    /// <typeparam name="TContext">The context the service uses (the model).</typeparam>
+    /// <typeparam name="TPostgres">The context's PostgreSQL type, whose migrations are PostgreSQL's.</typeparam>
+    /// <typeparam name="TSqlite">The context's SQLite type, whose migrations are SQLite's.</typeparam>
     /// <exception cref="StorageConfigurationException">The storage configuration is missing or invalid.</exception>
-    public static IHostApplicationBuilder AddServiceDatabase<TContext>(this IHostApplicationBuilder builder, string connectionName)
+    public static IHostApplicationBuilder AddServiceDatabase<TContext, TPostgres, TSqlite>(this IHostApplicationBuilder builder, string connectionName)
         where TContext : DbContext
+        where TPostgres : TContext
+        where TSqlite : TContext
     {
         ArgumentNullException.ThrowIfNull(builder);
 
@@ -141,13 +148,15 @@ public static class StorageExtensions
 
         if (settings.Provider == StorageProvider.Postgres)
         {
-            builder.AddNpgsqlDbContext<TContext>(connectionName);
+            builder.AddNpgsqlDbContext<TPostgres>(connectionName);
+            builder.Services.AddScoped<TContext>(services => services.GetRequiredService<TPostgres>());
         }
         else
         {
             EnsureSqliteFolder(settings.ConnectionString);
-            builder.Services.AddDbContextPool<TContext>(options => options.UseSqlite(settings.ConnectionString));
-            builder.Services.AddHealthChecks().AddDbContextCheck<TContext>(connectionName);
+            builder.Services.AddDbContextPool<TSqlite>(options => options.UseSqlite(settings.ConnectionString));
+            builder.Services.AddScoped<TContext>(services => services.GetRequiredService<TSqlite>());
+            builder.Services.AddHealthChecks().AddDbContextCheck<TSqlite>(connectionName);
         }
 
         builder.Services.AddSingleton(settings);
@@ -168,8 +177,10 @@ public static class StorageExtensions
 }
 
 /// <summary>
-/// Creates the service's database (and its schema) when missing. Hosted services start before the web
-/// server accepts requests, so no request ever meets a missing table.
+/// Brings the service's database to the current schema with its migrations (creating the database when it
+/// is missing). Hosted services start before the web server accepts requests, so no request ever meets a
+/// missing or older table. Replicas starting together are safe: EF Core takes a database-wide lock while it
+/// migrates, so the second replica finds the migrations applied.
 /// </summary>
 internal sealed partial class DatabaseInitializer<TContext>(
     IServiceScopeFactory scopeFactory,
@@ -180,40 +191,47 @@ internal sealed partial class DatabaseInitializer<TContext>(
         await using var scope = scopeFactory.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
 
-        var strategy = db.Database.CreateExecutionStrategy();
-        var created = await strategy.ExecuteAsync(db.Database.EnsureCreatedAsync, cancellationToken);
-        if (!created)
+        await RefuseUnversionedSchemaAsync(db, cancellationToken);
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        if (pending.Count > 0)
         {
-            await EnsureSchemaIsCurrentAsync(db, cancellationToken);
+            var strategy = db.Database.CreateExecutionStrategy();
+            await strategy.ExecuteAsync(ct => db.Database.MigrateAsync(ct), cancellationToken);
         }
 
-        LogDatabaseReady(typeof(TContext).Name, db.Database.ProviderName ?? "unknown", created);
+        LogDatabaseReady(typeof(TContext).Name, db.Database.ProviderName ?? "unknown", pending.Count, pending.LastOrDefault() ?? "none");
     }
 
-    // EnsureCreated leaves an existing database as it is. One made by an older version of the service lacks
-    // tables the model now has: stop with that said, instead of failing on some later request.
-    private static async Task EnsureSchemaIsCurrentAsync(TContext db, CancellationToken cancellationToken)
+    // A database made before the service had migrations (by EnsureCreated) has the tables but no history:
+    // migrating it would fail on the first CREATE TABLE. Stop with that said instead.
+    private static async Task RefuseUnversionedSchemaAsync(TContext db, CancellationToken cancellationToken)
     {
+        if (!await db.Database.CanConnectAsync(cancellationToken) || (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Any())
+        {
+            return;
+        }
+
+        var firstTable = db.Model.GetEntityTypes().Select(e => e.GetTableName()).FirstOrDefault(t => t is not null);
         var set = typeof(DbContext).GetMethod(nameof(DbContext.Set), Type.EmptyTypes)!;
-        foreach (var entity in db.Model.GetEntityTypes().Where(e => !e.IsOwned() && !e.HasSharedClrType && e.GetTableName() is not null))
+        var entity = db.Model.GetEntityTypes().First(e => e.GetTableName() == firstTable && !e.IsOwned() && !e.HasSharedClrType);
+        try
         {
             var query = (IQueryable<object>)set.MakeGenericMethod(entity.ClrType).Invoke(db, null)!;
-            try
-            {
-                await query.Take(1).ToListAsync(cancellationToken);
-            }
-            catch (DbException exception)
-            {
-                throw new InvalidOperationException(
-                    $"The {typeof(TContext).Name} database was created by an older version of this service: reading table " +
-                    $"'{entity.GetTableName()}' failed ({exception.Message}). In embedded mode delete the service's SQLite file in the " +
-                    "AppHost's data folder (AppHost/.data by default) and start again; elsewhere drop the database.", exception);
-            }
+            await query.Take(1).ToListAsync(cancellationToken);
         }
+        catch (DbException)
+        {
+            return; // no such table: an empty database, which the migrations will fill
+        }
+
+        throw new InvalidOperationException(
+            $"The {typeof(TContext).Name} database was created by a version of this service without migrations (table " +
+            $"'{firstTable}' exists but no migration history does). In embedded mode delete the service's SQLite file in the " +
+            "AppHost's data folder (AppHost/.data by default) and start again; elsewhere drop the database.");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(1, LogLevel.Information, "Database for {Context} ready on {Provider} (created now: {Created}).")]
-    private partial void LogDatabaseReady(string context, string provider, bool created);
+    [LoggerMessage(1, LogLevel.Information, "Database for {Context} ready on {Provider} ({Applied} migrations applied now, latest {Latest}).")]
+    private partial void LogDatabaseReady(string context, string provider, int applied, string latest);
 }

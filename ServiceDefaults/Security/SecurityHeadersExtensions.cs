@@ -27,6 +27,13 @@ public static class SecurityHeaderPolicies
     /// </summary>
     public const string AllowInlineStylesKey = "Security:Headers:AllowInlineStyles";
 
+    /// <summary>
+    /// Configuration key that makes a response which already carries its own Content-Security-Policy keep it
+    /// (every other header is still set). For the gateway: the identity server's pages it proxies bring the
+    /// page policy written for them. Off by default, so a service's handlers cannot weaken its policy.
+    /// </summary>
+    public const string KeepUpstreamCspKey = "Security:Headers:KeepUpstreamCsp";
+
     /// <summary>HSTS max-age: one year.</summary>
     public const int HstsMaxAgeSeconds = 31_536_000;
 }
@@ -61,16 +68,18 @@ public static class SecurityHeadersExtensions
         var api = ApiPolicy(hsts);
         var page = PagePolicy(hsts, formTargets, builder.Configuration.GetValue<bool>(SecurityHeaderPolicies.AllowInlineStylesKey));
 
-        // A response that already carries its own CSP keeps it: a page proxied by the gateway from the identity
-        // server brings the page policy it was written for, which the gateway's API policy would otherwise
-        // replace (and break its stylesheet). Every other header is still the gateway's.
-        var ownCsp = Common(hsts);
-
-        builder.Services.AddSecurityHeaderPolicies()
+        var policies = builder.Services.AddSecurityHeaderPolicies()
             .AddPolicy(SecurityHeaderPolicies.Api, api)
             .AddPolicy(SecurityHeaderPolicies.Page, page)
-            .SetDefaultPolicy(defaultPolicy == SecurityHeaderPolicies.Page ? page : api)
-            .SetPolicySelector(context => context.HttpContext.Response.Headers.ContentSecurityPolicy.Count > 0 ? ownCsp : context.SelectedPolicy);
+            .SetDefaultPolicy(defaultPolicy == SecurityHeaderPolicies.Page ? page : api);
+
+        if (builder.Configuration.GetValue<bool>(SecurityHeaderPolicies.KeepUpstreamCspKey))
+        {
+            // A proxied page that brings its own CSP keeps it: the gateway's API policy would otherwise replace
+            // the identity server's page policy (and block its stylesheet). Every other header is the gateway's.
+            var upstreamCsp = Common(hsts);
+            policies.SetPolicySelector(context => context.HttpContext.Response.Headers.ContentSecurityPolicy.Count > 0 ? upstreamCsp : context.SelectedPolicy);
+        }
 
         return builder;
     }

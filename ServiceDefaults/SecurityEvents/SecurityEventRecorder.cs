@@ -76,7 +76,9 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
             return null;
         }
 
-        var bounded = value.Length > MaxSubjectLength ? value[..MaxSubjectLength] : value;
+        // Never cut between the two halves of a surrogate pair: a lone half is not valid text to send.
+        var cut = value.Length > MaxSubjectLength && char.IsHighSurrogate(value[MaxSubjectLength - 1]) ? MaxSubjectLength - 1 : MaxSubjectLength;
+        var bounded = value.Length > MaxSubjectLength ? value[..cut] : value;
         return bounded.Any(IsHidden) ? string.Create(bounded.Length, bounded, static (span, source) =>
         {
             for (var i = 0; i < source.Length; i++)

@@ -31,6 +31,7 @@ start dashboard dashboard/bin/Release/net10.0 "$dashboard" "${common[@]}" \
   Storage__Provider=postgres "ConnectionStrings__securitydb=$pg;Database=security_bench" \
   Security__Jwt__Authority="$identity" Security__Jwt__RequireHttpsMetadata=false \
   Dashboard__SignIn__Authority="$identity" Dashboard__SignIn__ClientSecret="$secret" Dashboard__SignIn__RequireHttpsMetadata=false \
+  Dashboard__Collector__AllowedServices__orders-service__1=bench \
   dotnet MicroSecure.Dashboard.dll
 
 token=$(curl -sf "$identity/connect/token" -d grant_type=client_credentials -d client_id=orders-service -d client_secret=$secret \

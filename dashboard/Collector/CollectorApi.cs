@@ -37,19 +37,28 @@ public static partial class CollectorApi
         IOptions<CollectorOptions> options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        var source = ClientOf(context);
         var errors = SecurityEventValidator.Validate(batch, now, options.Value);
+        for (var i = 0; i < batch.Length && errors.Count == 0; i++)
+        {
+            if (!options.Value.MayReport(source, batch[i]!.Service!))
+            {
+                errors[string.Create(CultureInfo.InvariantCulture, $"[{i}].service")] = ["This client may not report events for that service."];
+            }
+        }
+
         if (errors.Count > 0)
         {
             LogBatchRefused(loggerFactory.CreateLogger(typeof(CollectorApi)), batch.Length, errors.Count);
             return TypedResults.ValidationProblem(errors, title: "The batch was refused; nothing was stored.");
         }
 
-        var source = ClientOf(context);
         var events = Array.ConvertAll(batch, e => SecurityEventValidator.ToStored(e!, source, now));
         var stored = await store.StoreAsync(events, cancellationToken);
 
+        var named = context.Request.Headers[ServiceHeader].ToString();
         var service = events.Length > 0 ? events[0].Service
-            : SecurityEventValidator.IsServiceName(context.Request.Headers[ServiceHeader]) ? context.Request.Headers[ServiceHeader].ToString()
+            : SecurityEventValidator.IsServiceName(named) && options.Value.MayReport(source, named) ? named
             : source;
         var dropped = long.TryParse(context.Request.Headers[DroppedHeader], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
         await store.TouchAsync(source, service, now, events.Length > 0, stored.Count, dropped, cancellationToken);

@@ -31,6 +31,19 @@ public sealed class CollectorOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan SilentAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Which service names each client (the token's client id) may report events for; an entry ending in
+    /// <c>*</c> matches by prefix. A client not listed may report nothing. Empty: any client, any name.
+    /// Without it, one compromised service's token could write events in another's name.
+    /// </summary>
+    public Dictionary<string, string[]> AllowedServices { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>True when <paramref name="client"/> may report events as <paramref name="service"/>.</summary>
+    public bool MayReport(string client, string service) =>
+        AllowedServices.Count == 0
+        || (AllowedServices.TryGetValue(client, out var names)
+            && names.Any(name => name.EndsWith('*') ? service.StartsWith(name[..^1], StringComparison.Ordinal) : service == name));
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (RollupRetention < EventRetention)

@@ -164,24 +164,25 @@ public static partial class SecurityEventValidator
     private static HashSet<string> ConstantsOf(Type type) =>
         [.. type.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)];
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    // \A and \z, not ^ and $: $ also matches before a final newline, which would let "gateway\n" through.
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]*\z")]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_.:-]+$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_.:-]+\z")]
     private static partial Regex TokenPattern();
 
     // Subjects (a client id can be whatever a caller typed) and route templates are free text: any printable
     // characters, no control characters. Pages encode them and the CSV export neutralises formulas, so a
     // strange value is shown as text rather than refused, which would let a caller hide its own events.
-    [GeneratedRegex(@"^[^\p{Cc}\p{Cf}]+$")]
+    [GeneratedRegex(@"\A[^\p{Cc}\p{Cf}]+\z")]
     private static partial Regex SubjectPattern();
 
-    [GeneratedRegex(@"^[^\p{Cc}\p{Cf}]+$")]
+    [GeneratedRegex(@"\A[^\p{Cc}\p{Cf}]+\z")]
     private static partial Regex RoutePattern();
 
-    [GeneratedRegex("^[A-Z]+$")]
+    [GeneratedRegex(@"\A[A-Z]+\z")]
     private static partial Regex MethodPattern();
 
-    [GeneratedRegex("^[0-9a-f]{32}$")]
+    [GeneratedRegex(@"\A[0-9a-f]{32}\z")]
     private static partial Regex TraceIdPattern();
 }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace MicroSecure.Dashboard.Data;
 
-public sealed class SecurityDbContext(DbContextOptions<SecurityDbContext> options) : DbContext(options)
+public class SecurityDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
 
@@ -77,3 +77,9 @@ public static class SecurityEventLimits
     public const int TraceId = 32;
     public const int Policy = 64;
 }
+
+/// <summary>The model on PostgreSQL, with PostgreSQL's migrations (<c>Data/Migrations/Postgres</c>).</summary>
+public sealed class PostgresSecurityDbContext(DbContextOptions<PostgresSecurityDbContext> options) : SecurityDbContext(options);
+
+/// <summary>The model on SQLite (embedded mode), with SQLite's migrations (<c>Data/Migrations/Sqlite</c>).</summary>
+public sealed class SqliteSecurityDbContext(DbContextOptions<SqliteSecurityDbContext> options) : SecurityDbContext(options);

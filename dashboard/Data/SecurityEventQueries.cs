@@ -62,6 +62,8 @@ public sealed record RateLimiting(
 public sealed class SecurityEventQueries(SecurityDbContext db, TimeProvider time)
 {
     private const int TopCount = 10;
+    private const int MaxFallbackSwitches = 1000;
+    private const string RedisUnavailable = "redis_unavailable";
 
     /// <summary>The authentication-related kinds the failures page covers.</summary>
     public static readonly string[] AuthenticationKinds =
@@ -190,11 +192,12 @@ public sealed class SecurityEventQueries(SecurityDbContext db, TimeProvider time
 
     private async Task<IReadOnlyList<FallbackPeriod>> FallbackPeriodsAsync(DateTime since, DateTime now, CancellationToken cancellationToken)
     {
-        // The switch that was in force when the window began counts too, so a period that started earlier shows.
+        // Every switch up to now, both directions over the same range, so a period that began before the window
+        // and one that ended long ago are both told right. Switches are rare (outages), and the newest are kept.
         var switches = await db.SecurityEvents.AsNoTracking()
             .Where(e => e.Kind == SecurityEventKinds.RateLimiterFallback && e.Timestamp <= now)
-            .Where(e => e.Timestamp >= since || e.Reason == "redis_unavailable")
-            .OrderBy(e => e.Timestamp)
+            .OrderByDescending(e => e.Timestamp)
+            .Take(MaxFallbackSwitches)
             .Select(e => new { e.Service, e.Timestamp, e.Reason })
             .ToListAsync(cancellationToken);
 
@@ -202,9 +205,9 @@ public sealed class SecurityEventQueries(SecurityDbContext db, TimeProvider time
         foreach (var service in switches.GroupBy(s => s.Service))
         {
             DateTime? start = null;
-            foreach (var change in service)
+            foreach (var change in service.OrderBy(s => s.Timestamp))
             {
-                if (change.Reason == "redis_unavailable")
+                if (change.Reason == RedisUnavailable)
                 {
                     start ??= change.Timestamp;
                 }

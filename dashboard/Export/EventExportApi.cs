@@ -21,8 +21,12 @@ public static class EventExportApi
     private static readonly string[] s_columns =
         ["id", "timestamp", "received", "source", "service", "kind", "severity", "reason", "client_ip", "subject", "route", "method", "trace_id", "policy", "count"];
 
+    /// <summary>The rate-limit policy of exports: each reads the database to the end of its filter.</summary>
+    public const string RateLimitPolicy = "export";
+
     public static RouteHandlerBuilder MapSecurityEventExport(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet(Path, ExportAsync).RequireAuthorization(ExportPolicy)
+            .RequireRateLimiting(RateLimitPolicy)
             .WithSecurityHeadersPolicy(SecurityHeaderPolicies.Api)
             .WithTags("Security events");
 
@@ -41,7 +45,7 @@ public static class EventExportApi
     }
 
     public static Results<PushStreamHttpResult, ValidationProblem> ExportAsync(
-        string? kind, string? service, string? severity, DateTimeOffset? from, DateTimeOffset? to, SecurityEventQueries queries)
+        string? kind, string? service, string? severity, DateTimeOffset? from, DateTimeOffset? to, SecurityEventQueries queries, HttpContext context)
     {
         var errors = new Dictionary<string, string[]>();
         if (kind is not null && !SecurityEventValidator.Kinds.Contains(kind))
@@ -71,7 +75,9 @@ public static class EventExportApi
 
         var filter = new EventFilter(kind, service, severity, from?.UtcDateTime, to?.UtcDateTime);
         var name = string.Create(CultureInfo.InvariantCulture, $"security-events-{queries.Now:yyyyMMdd-HHmmss}.csv");
-        return TypedResults.Stream(stream => WriteAsync(stream, queries.StreamAsync(filter)), "text/csv; charset=utf-8", name);
+        // A client that goes away stops the export: the query and the writes end with the request.
+        var aborted = context.RequestAborted;
+        return TypedResults.Stream(stream => WriteAsync(stream, queries.StreamAsync(filter), aborted), "text/csv; charset=utf-8", name);
     }
 
     /// <summary>Writes the CSV (RFC 4180, with a header row) to <paramref name="stream"/>.</summary>

@@ -17,7 +17,7 @@ internal static class Extensions
     /// <summary>The dashboard's own wiring: the collector, the event store, the pages.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceDatabase<SecurityDbContext>("securitydb");
+        builder.AddServiceDatabase<SecurityDbContext, PostgresSecurityDbContext, SqliteSecurityDbContext>("securitydb");
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
@@ -47,6 +47,7 @@ internal static class Extensions
 
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingDashboardAuthenticationStateProvider>();
         builder.Services.AddMudServices();
     }
 }

@@ -38,7 +38,8 @@ internal static class SignInExtensions
             .AddCookie(CookieScheme)
             .AddOpenIdConnect(OidcScheme, _ => { });
 
-        builder.Services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<IOptions<SignInOptions>>((cookie, signIn) =>
+        builder.Services.AddSingleton<DashboardSessions>();
+        builder.Services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<IOptions<SignInOptions>, DashboardSessions>((cookie, signIn, sessions) =>
         {
             cookie.Cookie.Name = isDevelopment ? "microsecure.dashboard" : "__Host-microsecure.dashboard";
             cookie.Cookie.HttpOnly = true;
@@ -53,6 +54,8 @@ internal static class SignInExtensions
             cookie.Events.OnSigningIn = context =>
             {
                 context.Properties.Items[SessionStartedItem] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                // The same facts as claims, for open pages, whose circuits the cookie's checks no longer see.
+                sessions.Start(context.Principal!);
                 return Task.CompletedTask;
             };
             cookie.Events.OnValidatePrincipal = async context =>
@@ -107,7 +110,12 @@ internal static class SignInExtensions
     /// <summary>Sign-out (POST with an antiforgery token): ends the dashboard session and the identity server's.</summary>
     public static void MapDashboardSignIn(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/account/signout", () => TypedResults.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [CookieScheme, OidcScheme]))
+        endpoints.MapPost("/account/signout", (HttpContext context, DashboardSessions sessions) =>
+            {
+                // Pages of this session still open in other tabs lose it at their next check.
+                sessions.End(context.User);
+                return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [CookieScheme, OidcScheme]);
+            })
             .WithMetadata(new RequireAntiforgeryTokenAttribute())
             .ExcludeFromDescription();
     }

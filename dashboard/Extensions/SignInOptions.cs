@@ -29,6 +29,10 @@ public sealed class SignInOptions
     [Range(typeof(TimeSpan), "00:01:00", "08:00:00")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>How often an open page checks that its session still holds (not signed out, not expired).</summary>
+    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
+    public TimeSpan RevalidationInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Sign-out this long after signing in, however active the session (absolute).</summary>
     [Range(typeof(TimeSpan), "00:05:00", "1.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);

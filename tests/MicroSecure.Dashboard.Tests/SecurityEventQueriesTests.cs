@@ -58,6 +58,9 @@ public sealed class SecurityEventQueriesTests
                 Events.Make(Now.AddMinutes(-30), kind: "RateLimiterFallback", reason: "redis_unavailable", service: "gateway"),
                 Events.Make(Now.AddMinutes(-25), kind: "RateLimiterFallback", reason: "redis_restored", service: "gateway"),
                 Events.Make(Now.AddHours(-3), kind: "RateLimiterFallback", reason: "redis_unavailable", service: "orders"),
+                // An outage of catalog's that ended days ago is not this window's.
+                Events.Make(Now.AddDays(-10), kind: "RateLimiterFallback", reason: "redis_unavailable", service: "catalog"),
+                Events.Make(Now.AddDays(-10).AddHours(1), kind: "RateLimiterFallback", reason: "redis_restored", service: "catalog"),
             ], ct);
         }
 
@@ -71,5 +74,6 @@ public sealed class SecurityEventQueriesTests
         Assert.Equal(TimeSpan.FromMinutes(5), gateway.End - gateway.Start);
         // Orders lost Redis three hours ago and has not said it is back: still open, so still shown.
         Assert.Null(Assert.Single(limits.FallbackPeriods, p => p.Service == "orders").End);
+        Assert.DoesNotContain(limits.FallbackPeriods, p => p.Service == "catalog");
     }
 }

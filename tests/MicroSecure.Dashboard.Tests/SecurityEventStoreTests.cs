@@ -109,3 +109,20 @@ public sealed class SecurityEventStoreTests
         Assert.Equal(16, await check.Rollups.SumAsync(r => r.Count, ct));
     }
 }
+
+/// <summary>The migrations are the schema: each provider's set matches the model (a forgotten migration fails here).</summary>
+public sealed class SecurityMigrationsTests
+{
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("sqlite")]
+    public async Task EachProvidersMigrations_MatchTheModel(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        await using var db = store.NewContext();
+
+        Assert.False(db.Database.HasPendingModelChanges());
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync(TestContext.Current.CancellationToken));
+        Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync(TestContext.Current.CancellationToken));
+    }
+}

@@ -43,25 +43,15 @@ public sealed class SecurityStore : IAsyncDisposable
             store = new SecurityStore(provider, new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ConnectionString, null, file);
         }
 
+        // The schema the dashboard runs on: its migrations for this provider.
         await using var db = store.NewContext();
-        await db.Database.EnsureCreatedAsync(TestContext.Current.CancellationToken);
+        await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
         return store;
     }
 
-    public SecurityDbContext NewContext()
-    {
-        var options = new DbContextOptionsBuilder<SecurityDbContext>();
-        if (Provider == "postgres")
-        {
-            options.UseNpgsql(ConnectionString);
-        }
-        else
-        {
-            options.UseSqlite(ConnectionString);
-        }
-
-        return new SecurityDbContext(options.Options);
-    }
+    public SecurityDbContext NewContext() => Provider == "postgres"
+        ? new PostgresSecurityDbContext(new DbContextOptionsBuilder<PostgresSecurityDbContext>().UseNpgsql(ConnectionString).Options)
+        : new SqliteSecurityDbContext(new DbContextOptionsBuilder<SqliteSecurityDbContext>().UseSqlite(ConnectionString).Options);
 
     /// <summary>Registers the context the way the dashboard does (scoped), for components and services under test.</summary>
     public void Register(IServiceCollection services) =>

@@ -94,6 +94,11 @@ public abstract class AppHostFixture : IAsyncLifetime
         var identity = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "identity");
         builder.CreateResourceBuilder(identity).WithEnvironment("Security__RateLimiting__Policies__auth__PermitLimit", "200");
 
+        // The collector tests post as the orders service under service names of their own (e2e-…), each test
+        // its own, so their counts are theirs alone.
+        var dashboard = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "dashboard");
+        builder.CreateResourceBuilder(dashboard).WithEnvironment("Dashboard__Collector__AllowedServices__orders-service__1", "e2e-*");
+
         // The testing builder randomizes ports; the fixed, configured entry-point ports are what is under test.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
 

@@ -106,6 +106,8 @@ public abstract partial class AppHostTests<TFixture>
         using var unknown = await client.PostAsJsonAsync(CollectorPath, unknownField, ct);
         using var wrong = await client.PostAsJsonAsync(CollectorPath, wrongType, ct);
         using var notJson = await client.PostAsync(CollectorPath, new StringContent("[{\"id\":", System.Text.Encoding.UTF8, "application/json"), ct);
+        // The orders service's token may not write events in the identity server's name.
+        using var impersonating = await client.PostAsJsonAsync(CollectorPath, EventBatch("identity", 1), ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         var errors = (await JsonAsync(refused)).GetProperty("errors");
@@ -116,6 +118,8 @@ public abstract partial class AppHostTests<TFixture>
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, impersonating.StatusCode);
+        Assert.True((await JsonAsync(impersonating)).GetProperty("errors").TryGetProperty("[0].service", out _));
         Assert.Equal((0, 0), await ExportedAsync(name));
     }
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace MicroSecure.Catalog.Data;
 
-public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options) : DbContext(options)
+public class CatalogDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Product> Products => Set<Product>();
 
@@ -19,3 +19,9 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         });
     }
 }
+
+/// <summary>The model on PostgreSQL, with PostgreSQL's migrations (<c>Data/Migrations/Postgres</c>).</summary>
+public sealed class PostgresCatalogDbContext(DbContextOptions<PostgresCatalogDbContext> options) : CatalogDbContext(options);
+
+/// <summary>The model on SQLite (embedded mode), with SQLite's migrations (<c>Data/Migrations/Sqlite</c>).</summary>
+public sealed class SqliteCatalogDbContext(DbContextOptions<SqliteCatalogDbContext> options) : CatalogDbContext(options);

@@ -34,7 +34,7 @@ internal static class Extensions
     /// <summary>The identity server's own wiring: its database, ASP.NET Core Identity, the sign-in pages and OpenIddict.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddServiceDatabase<ApplicationDbContext>("identitydb");
+        builder.AddServiceDatabase<ApplicationDbContext, PostgresApplicationDbContext, SqliteApplicationDbContext>("identitydb");
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();

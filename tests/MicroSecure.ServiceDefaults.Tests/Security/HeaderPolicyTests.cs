@@ -25,14 +25,22 @@ public sealed class HeaderPolicyTests
     }
 
     [Fact]
-    public async Task AResponseWithItsOwnCsp_KeepsIt_AndGetsEveryOtherHeader()
+    public async Task OnAServiceThatKeepsUpstreamCsp_AResponseWithItsOwnCsp_KeepsIt_AndGetsEveryOtherHeader()
     {
-        using var response = await GetAsync("/own-csp");
+        using var response = await GetAsync("/own-csp", new Dictionary<string, string?> { ["Security:Headers:KeepUpstreamCsp"] = "true" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("default-src 'self'; style-src 'self'", Assert.Single(response.Headers.GetValues("Content-Security-Policy")));
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
         Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+    }
+
+    [Fact]
+    public async Task Elsewhere_AHandlersOwnCsp_IsReplacedByTheServicePolicy()
+    {
+        using var response = await GetAsync("/own-csp");
+
+        Assert.Equal("default-src 'none'; frame-ancestors 'none'", Assert.Single(response.Headers.GetValues("Content-Security-Policy")));
     }
 
     [Fact]
