@@ -112,6 +112,15 @@ dotnet test --solution MicroSecure.Aspire.sln --max-parallel-test-modules 1 \
 test_exit=$?
 set -e
 
+# The dependency audit of the solution (what it restores) against the offline OSV advisories; a finding of
+# high severity or worse fails the run after the summary. The SARIF goes next to the test results.
+log "dependency audit (tools/advisories/osv)"
+set +e
+dotnet run --project tools/MicroSecure.Audit.Cli --no-build -- --osv tools/advisories/osv --solution MicroSecure.Aspire.sln \
+  --fail-on high --sarif "$results/dependency-audit.sarif" >&2
+audit_exit=$?
+set -e
+
 total=$(sum_counter total)
 passed=$(sum_counter passed)
 failed=$(( $(sum_counter failed) + $(sum_counter error) + $(sum_counter timeout) + $(sum_counter aborted) ))
@@ -144,5 +153,9 @@ if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
   exit 1
 fi
 if [ "$failed" -gt 0 ] || [ "$test_exit" -ne 0 ]; then
+  exit 1
+fi
+if [ "$audit_exit" -ne 0 ]; then
+  log "the dependency audit found packages with high or critical advisories (exit $audit_exit); see above"
   exit 1
 fi

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MicroSecure.Audit;
+
+// microsecure-audit: known-vulnerable NuGet packages in a solution (what it restores) or in deployed
+// applications (their .deps.json), from OSV advisory files. Exit codes: 0 clean (or below --fail-on),
+// 1 findings at or above --fail-on, 2 wrong usage or nothing to audit.
+const string Usage = """
+    usage: microsecure-audit --osv <folder> (--solution <.sln|.csproj> | --deps <file.deps.json>...)
+                             [--format table|json|sarif] [--output <file>] [--sarif <file>] [--fail-on low|medium|high|critical]
+      --sarif <file>   also write the findings as SARIF 2.1.0 there (for code scanning), whatever --format says
+    """;
+
+string? osv = null, solution = null, output = null, failOn = null, sarifFile = null;
+var format = "table";
+var deps = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+    try
+    {
+        switch (args[i])
+        {
+            case "--osv": osv = Next(); break;
+            case "--solution": solution = Next(); break;
+            case "--deps": deps.Add(Next()); break;
+            case "--format": format = Next(); break;
+            case "--output": output = Next(); break;
+            case "--fail-on": failOn = Next(); break;
+            case "--sarif": sarifFile = Next(); break;
+            case "-h" or "--help": Console.WriteLine(Usage); return 0;
+            default: throw new ArgumentException($"Unknown option {args[i]}.");
+        }
+    }
+    catch (ArgumentException exception)
+    {
+        Console.Error.WriteLine(exception.Message + Environment.NewLine + Usage);
+        return 2;
+    }
+}
+
+AdvisorySeverity? threshold = failOn is null ? null : Enum.TryParse<AdvisorySeverity>(failOn, ignoreCase: true, out var parsed) && parsed != AdvisorySeverity.Unknown ? parsed : null;
+if (osv is null || (solution is null && deps.Count == 0) || format is not ("table" or "json" or "sarif") || (failOn is not null && threshold is null))
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+var (advisories, status) = OsvAdvisorySource.Load(osv);
+var packages = new List<PackageUse>();
+foreach (var file in deps)
+{
+    using var document = JsonDocument.Parse(File.ReadAllText(file));
+    packages.AddRange(Inventory.FromDepsJson(document.RootElement, Path.GetFileName(file).Replace(".deps.json", "", StringComparison.Ordinal)));
+}
+
+if (solution is not null)
+{
+    var listed = await ListPackagesAsync(solution);
+    if (listed is null)
+    {
+        return 2;
+    }
+
+    using var document = JsonDocument.Parse(listed);
+    packages.AddRange(Inventory.FromListPackageJson(document.RootElement));
+}
+
+var findings = Auditor.Audit(packages, advisories);
+var version = typeof(Auditor).Assembly.GetName().Version?.ToString() ?? "1.0.0";
+var report = format switch
+{
+    "json" => Reports.Json(findings, [status]),
+    "sarif" => Reports.Sarif(findings, version),
+    _ => Reports.Table(findings, [status], packages.Count),
+};
+if (output is null)
+{
+    Console.Write(report);
+}
+else
+{
+    await File.WriteAllTextAsync(output, report);
+    Console.WriteLine($"{findings.Count} findings written to {output}");
+}
+
+if (sarifFile is not null)
+{
+    await File.WriteAllTextAsync(sarifFile, Reports.Sarif(findings, version));
+}
+
+return threshold is { } limit && findings.Any(f => f.Advisory.Severity >= limit) ? 1 : 0;
+
+// 'dotnet list package' reports what the restore resolved, transitive packages included.
+static async Task<string?> ListPackagesAsync(string solution)
+{
+    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+    foreach (var argument in new[] { "list", solution, "package", "--include-transitive", "--format", "json" })
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    using var process = Process.Start(start)!;
+    var stdout = process.StandardOutput.ReadToEndAsync();
+    var stderr = process.StandardError.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    if (process.ExitCode != 0)
+    {
+        Console.Error.WriteLine($"dotnet list package failed ({process.ExitCode}); restore the solution first.{Environment.NewLine}{await stderr}{await stdout}");
+        return null;
+    }
+
+    return await stdout;
+}
