@@ -6,12 +6,13 @@ using MicroSecure.Audit;
 // applications (their .deps.json), from OSV advisory files. Exit codes: 0 clean (or below --fail-on),
 // 1 findings at or above --fail-on, 2 wrong usage or nothing to audit.
 const string Usage = """
-    usage: microsecure-audit --osv <folder> (--solution <.sln|.csproj> | --deps <file.deps.json>...)
+    usage: microsecure-audit [--osv <folder>] [--nuget-feed <service index URL> [--nuget-cache <folder>]]
+                             (--solution <.sln|.csproj> | --deps <file.deps.json>...)
                              [--format table|json|sarif] [--output <file>] [--sarif <file>] [--fail-on low|medium|high|critical]
       --sarif <file>   also write the findings as SARIF 2.1.0 there (for code scanning), whatever --format says
     """;
 
-string? osv = null, solution = null, output = null, failOn = null, sarifFile = null;
+string? osv = null, solution = null, output = null, failOn = null, sarifFile = null, feed = null, feedCache = null;
 var format = "table";
 var deps = new List<string>();
 for (var i = 0; i < args.Length; i++)
@@ -28,6 +29,8 @@ for (var i = 0; i < args.Length; i++)
             case "--output": output = Next(); break;
             case "--fail-on": failOn = Next(); break;
             case "--sarif": sarifFile = Next(); break;
+            case "--nuget-feed": feed = Next(); break;
+            case "--nuget-cache": feedCache = Next(); break;
             case "-h" or "--help": Console.WriteLine(Usage); return 0;
             default: throw new ArgumentException($"Unknown option {args[i]}.");
         }
@@ -40,13 +43,29 @@ for (var i = 0; i < args.Length; i++)
 }
 
 AdvisorySeverity? threshold = failOn is null ? null : Enum.TryParse<AdvisorySeverity>(failOn, ignoreCase: true, out var parsed) && parsed != AdvisorySeverity.Unknown ? parsed : null;
-if (osv is null || (solution is null && deps.Count == 0) || format is not ("table" or "json" or "sarif") || (failOn is not null && threshold is null))
+if ((osv is null && feed is null) || (feed is not null && !Uri.IsWellFormedUriString(feed, UriKind.Absolute)) || (solution is null && deps.Count == 0) || format is not ("table" or "json" or "sarif") || (failOn is not null && threshold is null))
 {
     Console.Error.WriteLine(Usage);
     return 2;
 }
 
-var (advisories, status) = OsvAdvisorySource.Load(osv);
+// OSV first: when both sources know a vulnerability, the OSV copy (with its aliases and summary) is kept.
+var advisories = new List<Advisory>();
+var statuses = new List<SourceStatus>();
+if (osv is not null)
+{
+    var (read, status) = OsvAdvisorySource.Load(osv);
+    advisories.AddRange(read);
+    statuses.Add(status);
+}
+
+if (feed is not null)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+    var (read, status) = await NuGetVulnerabilitySource.LoadAsync(http, new Uri(feed), feedCache, CancellationToken.None);
+    advisories.AddRange(read);
+    statuses.Add(status);
+}
 var packages = new List<PackageUse>();
 foreach (var file in deps)
 {
@@ -70,9 +89,9 @@ var findings = Auditor.Audit(packages, advisories);
 var version = typeof(Auditor).Assembly.GetName().Version?.ToString() ?? "1.0.0";
 var report = format switch
 {
-    "json" => Reports.Json(findings, [status]),
+    "json" => Reports.Json(findings, statuses),
     "sarif" => Reports.Sarif(findings, version),
-    _ => Reports.Table(findings, [status], packages.Count),
+    _ => Reports.Table(findings, statuses, packages.Count),
 };
 if (output is null)
 {

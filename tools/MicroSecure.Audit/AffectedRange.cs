@@ -27,6 +27,24 @@ public sealed record RangeEvent(RangeEventKind Kind, NuGetVersion? Version);
 public sealed class AffectedRange
 {
     private readonly RangeEvent[] _events;
+    private readonly VersionRange? _nugetRange;
+
+    /// <summary>
+    /// A range in NuGet's interval notation, as the NuGet vulnerability feed writes it (<c>[1.0.0, 2.0.10)</c>):
+    /// checked with NuGet's own rules, open and closed ends included.
+    /// </summary>
+    public AffectedRange(VersionRange range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        _nugetRange = range;
+        var events = new List<RangeEvent> { new(RangeEventKind.Introduced, range.HasLowerBound ? range.MinVersion : null) };
+        if (range.HasUpperBound)
+        {
+            events.Add(new RangeEvent(range.IsMaxInclusive ? RangeEventKind.LastAffected : RangeEventKind.Fixed, range.MaxVersion));
+        }
+
+        _events = [.. events];
+    }
 
     public AffectedRange(IEnumerable<RangeEvent> events)
     {
@@ -41,6 +59,11 @@ public sealed class AffectedRange
 
     public bool Contains(NuGetVersion version)
     {
+        if (_nugetRange is not null)
+        {
+            return _nugetRange.Satisfies(version);
+        }
+
         var affected = false;
         foreach (var e in _events)
         {
