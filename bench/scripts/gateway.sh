@@ -11,19 +11,11 @@ pg="${MICROSECURE_BENCH_POSTGRES:?set MICROSECURE_BENCH_POSTGRES}"
 redis="${MICROSECURE_BENCH_REDIS:-127.0.0.1:6379}"
 identity=http://127.0.0.1:5191 catalog=http://127.0.0.1:5192 gateway=http://127.0.0.1:5193 bare=http://127.0.0.1:5194
 secret="bench-client-secret-0123456789abcdefghij"
-pids=()
-logs="$(mktemp -d)"
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+# shellcheck source=lib.sh
+source "$root/bench/scripts/lib.sh"
 unlimited=(Security__RateLimiting__Policies__global__PermitLimit=100000000 Security__RateLimiting__Policies__per-user__PermitLimit=100000000
            Security__RateLimiting__Policies__auth__PermitLimit=100000000 Logging__LogLevel__Default=Warning)
 
-start() { # label, build folder, url, command...: each service runs in its build folder, where its appsettings.json is
-  local label="$1" folder="$2" url="$3"; shift 3
-  (cd "$root/$folder" && exec env ASPNETCORE_URLS="$url" "$@") > "$logs/$label.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 120); do curl -sf -o /dev/null "$url/health" && return; sleep 0.5; done
-  echo "$label did not start; its log is in $logs"; exit 1
-}
 
 start identity services/Identity/bin/Release/net10.0 "$identity" ASPNETCORE_ENVIRONMENT=Development "${unlimited[@]}" \
   Storage__Provider=postgres "ConnectionStrings__identitydb=$pg;Database=identity_bench" "Identity__Clients__orders-service__Secret=$secret" \

@@ -10,19 +10,11 @@ seconds="${1:-10}" senders="${2:-4}"
 pg="${MICROSECURE_BENCH_POSTGRES:?set MICROSECURE_BENCH_POSTGRES}"
 identity=http://127.0.0.1:5191 dashboard=http://127.0.0.1:5195
 secret="bench-client-secret-0123456789abcdefghij"
-pids=()
-logs="$(mktemp -d)"
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+# shellcheck source=lib.sh
+source "$root/bench/scripts/lib.sh"
 common=(ASPNETCORE_ENVIRONMENT=Development Logging__LogLevel__Default=Warning Security__RateLimiting__Policies__global__PermitLimit=100000000
         Security__RateLimiting__Policies__collector__PermitLimit=100000000 Security__RateLimiting__Policies__auth__PermitLimit=100000000)
 
-start() { # label, build folder, url, command...: each service runs in its build folder, where its appsettings.json is
-  local label="$1" folder="$2" url="$3"; shift 3
-  (cd "$root/$folder" && exec env ASPNETCORE_URLS="$url" "$@") > "$logs/$label.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 120); do curl -sf -o /dev/null "$url/health" && return; sleep 0.5; done
-  echo "$label did not start; its log is in $logs"; exit 1
-}
 
 start identity services/Identity/bin/Release/net10.0 "$identity" "${common[@]}" \
   Storage__Provider=postgres "ConnectionStrings__identitydb=$pg;Database=identity_bench" "Identity__Clients__orders-service__Secret=$secret" \

@@ -1,18 +1,6 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Design;
-
 namespace MicroSecure.Dashboard.Data;
 
-// For 'dotnet ef migrations add' only (see docs/migrations.md): the tools build each provider's context with
-// these; nothing connects. At run time AddServiceDatabase chooses the provider from configuration.
-internal sealed class PostgresSecurityDbContextFactory : IDesignTimeDbContextFactory<PostgresSecurityDbContext>
-{
-    public PostgresSecurityDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<PostgresSecurityDbContext>().UseNpgsql("Host=localhost;Database=design-time").Options);
-}
+// For 'dotnet ef migrations add' (docs/migrations.md): one context per provider, each with its migrations.
+internal sealed class PostgresSecurityDbContextFactory : PostgresDesignTimeFactory<PostgresSecurityDbContext>;
 
-internal sealed class SqliteSecurityDbContextFactory : IDesignTimeDbContextFactory<SqliteSecurityDbContext>
-{
-    public SqliteSecurityDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<SqliteSecurityDbContext>().UseSqlite("Data Source=design-time.db").Options);
-}
+internal sealed class SqliteSecurityDbContextFactory : SqliteDesignTimeFactory<SqliteSecurityDbContext>;

@@ -92,6 +92,9 @@ internal sealed partial class SignInSession : IDisposable
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 
+    /// <summary>A GET with this session's cookies (after <see cref="BrowseAsync"/> signed in), redirects not followed.</summary>
+    public Task<HttpResponseMessage> GetAsync(Uri url) => _browser.GetAsync(url, TestContext.Current.CancellationToken);
+
     public void Dispose() => _browser.Dispose();
 }
 

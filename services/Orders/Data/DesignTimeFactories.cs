@@ -1,18 +1,6 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Design;
-
 namespace MicroSecure.Orders.Data;
 
-// For 'dotnet ef migrations add' only (see docs/migrations.md): the tools build each provider's context with
-// these; nothing connects. At run time AddServiceDatabase chooses the provider from configuration.
-internal sealed class PostgresOrdersDbContextFactory : IDesignTimeDbContextFactory<PostgresOrdersDbContext>
-{
-    public PostgresOrdersDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<PostgresOrdersDbContext>().UseNpgsql("Host=localhost;Database=design-time").Options);
-}
+// For 'dotnet ef migrations add' (docs/migrations.md): one context per provider, each with its migrations.
+internal sealed class PostgresOrdersDbContextFactory : PostgresDesignTimeFactory<PostgresOrdersDbContext>;
 
-internal sealed class SqliteOrdersDbContextFactory : IDesignTimeDbContextFactory<SqliteOrdersDbContext>
-{
-    public SqliteOrdersDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<SqliteOrdersDbContext>().UseSqlite("Data Source=design-time.db").Options);
-}
+internal sealed class SqliteOrdersDbContextFactory : SqliteDesignTimeFactory<SqliteOrdersDbContext>;

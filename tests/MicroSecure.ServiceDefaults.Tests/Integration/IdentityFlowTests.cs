@@ -210,7 +210,7 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         using var browser = new SignInBrowser(Server.Identity.Url);
         var (_, challenge) = SignInBrowser.NewPkce();
 
-        using var response = await browser.GetAsync(SignInBrowser.AuthorizeUrl(challenge, "openid security-events:write"));
+        using var response = await browser.GetAsync(SignInBrowser.AuthorizeUrl(challenge, "openid security:read"));
 
         var answer = response.Headers.Location?.Query ?? await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Matches("error[=:]invalid_(request|scope)", answer);
