@@ -18,6 +18,8 @@ var identity = builder.AddProject<Projects.MicroSecure_Identity>("identity")
     .BehindLocalGateway(builder)
     .WithIdentitySecrets(identitySecrets)
     .WithServiceClient("identity-service", identitySecrets);
+// The identity server validates bearer tokens for its own endpoints (its posture) against its own metadata.
+identity.WithTokenValidation(identity, builder);
 
 // Services
 var catalog = builder.AddProject<Projects.MicroSecure_Catalog>("catalog")
@@ -67,6 +69,7 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithServiceClient("dashboard-service", identitySecrets);
 dashboard.WithDashboardSignIn(identity, gateway, identitySecrets, builder);
 dashboard.WithTraceLinks(builder);
+dashboard.WithSecurityAudit(builder, infrastructure, catalog, orders, gateway);
 
 // Every service reports its security events to the dashboard's collector (the dashboard included).
 foreach (var service in new[] { identity, catalog, orders, gateway, dashboard })

@@ -93,6 +93,34 @@ internal static class IdentityResourceExtensions
     }
 
     /// <summary>
+    /// Lets the dashboard audit the services (the identity server is referenced already): it reaches each one's
+    /// posture endpoint by service discovery and
+    /// probes the public surface through the gateway. A local run is Development by design, and embedded mode
+    /// has no Redis to share limits through, so the baseline is told so rather than flagging what was chosen.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSecurityAudit(
+        this IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder, InfrastructureResources infrastructure,
+        params IResourceBuilder<ProjectResource>[] services)
+    {
+        foreach (var service in services)
+        {
+            dashboard.WithReference(service);
+        }
+
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            dashboard.WithEnvironment("Dashboard__Audit__Baseline__AllowDevelopment", "true");
+        }
+
+        if (infrastructure.Redis is null)
+        {
+            dashboard.WithEnvironment("Dashboard__Audit__Baseline__RequireDistributedRateLimiting", "false");
+        }
+
+        return dashboard;
+    }
+
+    /// <summary>
     /// Registers the dashboard as the identity server's sign-in client (its redirect URIs follow its real
     /// endpoint) and gives the dashboard what it needs to sign people in through the public entry point.
     /// </summary>

@@ -68,6 +68,7 @@ public static class PostureExtensions
             new RequestPosture(requests.MaxRequestBodySize, requests.Timeout.TotalSeconds, requests.MaxRequestHeadersTotalSize, requests.MaxRequestHeaderCount),
             new ProxyPosture(proxies.KnownProxies, proxies.KnownNetworks),
             new EventsPosture(events.CollectorUrl is not null, services.GetRequiredService<ISecurityEventSink>().Dropped),
-            packages);
+            packages,
+            services.GetService<TokenIssuancePosture>());
     }
 }

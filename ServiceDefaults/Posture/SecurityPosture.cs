@@ -26,6 +26,20 @@ public sealed record ProxyPosture(IReadOnlyList<string> KnownProxies, IReadOnlyL
 /// <summary>Headers policy.</summary>
 public sealed record HeadersPosture(string DefaultPolicy, bool Hsts);
 
+/// <summary>
+/// How a token issuer issues tokens. Only the identity server registers one (as a singleton); other services
+/// report none.
+/// </summary>
+/// <param name="AccessTokenLifetimeSeconds">How long an access token is valid.</param>
+/// <param name="RefreshTokenLifetimeSeconds">How long an unused refresh token is valid.</param>
+/// <param name="RefreshTokenAbsoluteLifetimeSeconds">The most a chain of refresh tokens lasts.</param>
+/// <param name="RefreshTokenReuseLeewaySeconds">How long a redeemed refresh token may still be presented.</param>
+/// <param name="GrantTypes">The grant types the server allows.</param>
+/// <param name="RegistrationEnabled">Whether people may create accounts themselves.</param>
+public sealed record TokenIssuancePosture(
+    double AccessTokenLifetimeSeconds, double RefreshTokenLifetimeSeconds, double RefreshTokenAbsoluteLifetimeSeconds,
+    double RefreshTokenReuseLeewaySeconds, IReadOnlyList<string> GrantTypes, bool RegistrationEnabled);
+
 /// <summary>Security-event export health.</summary>
 public sealed record EventsPosture(bool CollectorConfigured, long Dropped);
 
@@ -47,4 +61,5 @@ public sealed record SecurityPosture(
     RequestPosture Requests,
     ProxyPosture ForwardedHeaders,
     EventsPosture Events,
-    IReadOnlyList<InstalledPackage> Packages);
+    IReadOnlyList<InstalledPackage> Packages,
+    TokenIssuancePosture? Tokens = null);

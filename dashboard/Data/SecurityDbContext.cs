@@ -11,6 +11,8 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
 
     public DbSet<ServiceStatus> ServiceStatuses => Set<ServiceStatus>();
 
+    public DbSet<AuditRun> AuditRuns => Set<AuditRun>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         // Table and column names are fixed here because the collector's bulk statements name them.
@@ -58,6 +60,56 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
             status.Property(s => s.LastEvent).HasColumnName("last_event");
             status.Property(s => s.Dropped).HasColumnName("dropped");
             status.Property(s => s.Stored).HasColumnName("stored");
+        });
+
+        // The audit's tables: a run, and its rows deleted with it.
+        modelBuilder.Entity<AuditRun>(run =>
+        {
+            run.ToTable("audit_runs");
+            run.Property(r => r.Trigger).HasMaxLength(AuditLimits.Name);
+            run.HasIndex(r => r.CompletedAt);
+            run.HasMany(r => r.Sources).WithOne().HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
+            run.HasMany(r => r.Services).WithOne().HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
+            run.HasMany(r => r.Findings).WithOne().HasForeignKey(f => f.RunId).OnDelete(DeleteBehavior.Cascade);
+            run.HasMany(r => r.Checks).WithOne().HasForeignKey(c => c.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AuditSource>(source =>
+        {
+            source.ToTable("audit_sources");
+            source.Property(s => s.Name).HasMaxLength(AuditLimits.Name);
+            source.Property(s => s.Problems).HasMaxLength(AuditLimits.Problems);
+        });
+        modelBuilder.Entity<AuditedService>(service =>
+        {
+            service.ToTable("audit_services");
+            service.Property(s => s.Service).HasMaxLength(AuditLimits.Name);
+            service.Property(s => s.Problem).HasMaxLength(AuditLimits.Text);
+            service.Property(s => s.Environment).HasMaxLength(AuditLimits.Name);
+        });
+        modelBuilder.Entity<AuditFinding>(finding =>
+        {
+            finding.ToTable("audit_findings");
+            finding.Property(f => f.Service).HasMaxLength(AuditLimits.Name);
+            finding.Property(f => f.Package).HasMaxLength(AuditLimits.Name);
+            finding.Property(f => f.Version).HasMaxLength(AuditLimits.Version);
+            finding.Property(f => f.AdvisoryId).HasMaxLength(AuditLimits.Name);
+            finding.Property(f => f.Aliases).HasMaxLength(AuditLimits.Text);
+            finding.Property(f => f.Severity).HasMaxLength(AuditLimits.Severity);
+            finding.Property(f => f.Summary).HasMaxLength(AuditLimits.Text);
+            finding.Property(f => f.Url).HasMaxLength(AuditLimits.Url);
+            finding.Property(f => f.FixedIn).HasMaxLength(AuditLimits.Version);
+            finding.Property(f => f.Source).HasMaxLength(AuditLimits.Severity);
+        });
+        modelBuilder.Entity<PostureCheck>(check =>
+        {
+            check.ToTable("posture_checks");
+            check.Property(c => c.Target).HasMaxLength(AuditLimits.Name);
+            check.Property(c => c.Kind).HasMaxLength(AuditLimits.Severity);
+            check.Property(c => c.Category).HasMaxLength(AuditLimits.Name);
+            check.Property(c => c.Name).HasMaxLength(AuditLimits.Name);
+            check.Property(c => c.Expected).HasMaxLength(AuditLimits.Text);
+            check.Property(c => c.Actual).HasMaxLength(AuditLimits.Text);
+            check.Property(c => c.Severity).HasMaxLength(AuditLimits.Severity);
         });
     }
 }

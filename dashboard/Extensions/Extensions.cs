@@ -1,3 +1,4 @@
+using MicroSecure.Dashboard.Audit;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Export;
@@ -29,6 +30,18 @@ internal static class Extensions
         builder.Services.AddScoped<SecurityEventStore>();
         builder.Services.AddScoped<SecurityEventQueries>();
         builder.Services.AddHostedService<RetentionService>();
+
+        // The dependency audit and posture checks: at start, on a schedule, and on demand from the pages.
+        builder.Services.AddValidatedOptions<AuditOptions>(AuditOptions.SectionName);
+        builder.Services.AddScoped<AuditQueries>();
+        builder.Services.AddSingleton<AuditRunner>();
+        builder.Services.AddSingleton<AuditScheduler>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AuditScheduler>());
+        builder.Services.AddHttpClient(AuditRunner.PostureClientName);
+        builder.Services.AddHttpClient(AuditRunner.FeedClientName, client => client.Timeout = TimeSpan.FromMinutes(2));
+        // The active check sees what an outside client sees: no redirects followed, no cookies kept.
+        builder.Services.AddHttpClient(SurfaceProbe.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
 
         builder.AddDashboardSignIn();
         // Services only, by bearer token: an API answers 401, never a redirect to a sign-in page.

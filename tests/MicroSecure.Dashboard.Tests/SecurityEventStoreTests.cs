@@ -1,3 +1,4 @@
+using MicroSecure.Dashboard.Audit;
 using MicroSecure.Dashboard.Collector;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -84,7 +85,7 @@ public sealed class SecurityEventStoreTests
 
     [Theory]
     [MemberData(nameof(Providers))]
-    public async Task Retention_DeletesOldEvents_AndKeepsTheirTotalsLonger(string provider)
+    public async Task Retention_DeletesOldEvents_KeepsTheirTotalsLonger_AndOldAuditRunsGoWithTheirRows(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
         var ct = TestContext.Current.CancellationToken;
@@ -93,20 +94,30 @@ public sealed class SecurityEventStoreTests
         await using (var db = store.NewContext())
         {
             await new SecurityEventStore(db).StoreAsync([Events.Make(Now.AddDays(-40), count: 5), Events.Make(Now.AddDays(-100), count: 7), Events.Make(Now.AddDays(-1), count: 11)], ct);
+            db.AuditRuns.AddRange(AuditRuns.Make(Now.AddDays(-500), "old"), AuditRuns.Make(Now.AddDays(-2), "recent"));
+            await db.SaveChangesAsync(ct);
         }
 
         var services = new ServiceCollection();
         store.Register(services);
         await using var provider_ = services.BuildServiceProvider();
-        var retention = new RetentionService(provider_.GetRequiredService<IServiceScopeFactory>(), Microsoft.Extensions.Options.Options.Create(options), clock, NullLogger<RetentionService>.Instance);
+        var retention = new RetentionService(provider_.GetRequiredService<IServiceScopeFactory>(), Microsoft.Extensions.Options.Options.Create(options),
+            Microsoft.Extensions.Options.Options.Create(new AuditOptions { RunRetention = TimeSpan.FromDays(400) }), clock, NullLogger<RetentionService>.Instance);
 
-        var (events, rollups) = await retention.PurgeAsync(ct);
+        var (events, rollups, runs) = await retention.PurgeAsync(ct);
 
         await using var check = store.NewContext();
         Assert.Equal(2, events);
         Assert.Equal(1, rollups);
         Assert.Equal(11, await check.SecurityEvents.SumAsync(e => e.Count, ct));
         Assert.Equal(16, await check.Rollups.SumAsync(r => r.Count, ct));
+        Assert.Equal(1, runs);
+        Assert.Equal("recent", (await check.AuditRuns.SingleAsync(ct)).Trigger);
+        // The old run's rows are gone with it, on both providers (foreign keys cascade).
+        Assert.Equal(1, await check.Set<MicroSecure.Dashboard.Model.AuditFinding>().CountAsync(ct));
+        Assert.Equal(1, await check.Set<MicroSecure.Dashboard.Model.PostureCheck>().CountAsync(ct));
+        Assert.Equal(1, await check.Set<MicroSecure.Dashboard.Model.AuditedService>().CountAsync(ct));
+        Assert.Equal(1, await check.Set<MicroSecure.Dashboard.Model.AuditSource>().CountAsync(ct));
     }
 }
 

@@ -7,14 +7,17 @@ using MicroSecure.Audit;
 // 1 findings at or above --fail-on, 2 wrong usage or nothing to audit.
 const string Usage = """
     usage: microsecure-audit [--osv <folder>] [--nuget-feed <service index URL> [--nuget-cache <folder>]]
-                             (--solution <.sln|.csproj> | --deps <file.deps.json>...)
+                             (--solution <.sln|.csproj> | --deps <file.deps.json>... | --posture <URL>...)
                              [--format table|json|sarif] [--output <file>] [--sarif <file>] [--fail-on low|medium|high|critical]
       --sarif <file>   also write the findings as SARIF 2.1.0 there (for code scanning), whatever --format says
+      --posture <URL>  a running service's posture endpoint (https://host/security/posture): what it was deployed with;
+                       the bearer token (scope security:read) comes from the MICROSECURE_AUDIT_TOKEN variable, never an argument
     """;
 
 string? osv = null, solution = null, output = null, failOn = null, sarifFile = null, feed = null, feedCache = null;
 var format = "table";
 var deps = new List<string>();
+var postures = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -25,6 +28,7 @@ for (var i = 0; i < args.Length; i++)
             case "--osv": osv = Next(); break;
             case "--solution": solution = Next(); break;
             case "--deps": deps.Add(Next()); break;
+            case "--posture": postures.Add(Next()); break;
             case "--format": format = Next(); break;
             case "--output": output = Next(); break;
             case "--fail-on": failOn = Next(); break;
@@ -43,7 +47,7 @@ for (var i = 0; i < args.Length; i++)
 }
 
 AdvisorySeverity? threshold = failOn is null ? null : Enum.TryParse<AdvisorySeverity>(failOn, ignoreCase: true, out var parsed) && parsed != AdvisorySeverity.Unknown ? parsed : null;
-if ((osv is null && feed is null) || (feed is not null && !Uri.IsWellFormedUriString(feed, UriKind.Absolute)) || (solution is null && deps.Count == 0) || format is not ("table" or "json" or "sarif") || (failOn is not null && threshold is null))
+if ((osv is null && feed is null) || (feed is not null && !Uri.IsWellFormedUriString(feed, UriKind.Absolute)) || (solution is null && deps.Count == 0 && postures.Count == 0) || postures.Any(p => !Uri.IsWellFormedUriString(p, UriKind.Absolute)) || format is not ("table" or "json" or "sarif") || (failOn is not null && threshold is null))
 {
     Console.Error.WriteLine(Usage);
     return 2;
@@ -71,6 +75,38 @@ foreach (var file in deps)
 {
     using var document = JsonDocument.Parse(File.ReadAllText(file));
     packages.AddRange(Inventory.FromDepsJson(document.RootElement, Path.GetFileName(file).Replace(".deps.json", "", StringComparison.Ordinal)));
+}
+
+if (postures.Count > 0)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30), MaxResponseContentBufferSize = 16 * 1024 * 1024 };
+    var token = Environment.GetEnvironmentVariable("MICROSECURE_AUDIT_TOKEN");
+    foreach (var url in postures)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (!string.IsNullOrEmpty(token))
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+
+        try
+        {
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"{url} answered {(int)response.StatusCode}{(token is null ? " (no MICROSECURE_AUDIT_TOKEN set)" : "")}.");
+                return 2;
+            }
+
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+            packages.AddRange(Inventory.FromPosture(document.RootElement));
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            Console.Error.WriteLine($"{url} could not be read: {exception.Message}");
+            return 2;
+        }
+    }
 }
 
 if (solution is not null)

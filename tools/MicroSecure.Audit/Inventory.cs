@@ -72,4 +72,28 @@ public static class Inventory
         // One row per project and package, even when several frameworks restore the same version.
         return [.. uses.DistinctBy(u => (u.Origin, u.Id.ToUpperInvariant(), u.Version))];
     }
+
+    /// <summary>
+    /// The packages a running service reports on its posture endpoint (<c>/security/posture</c>, read from its
+    /// own <c>.deps.json</c>): <c>{"service": "…", "packages": [{"name", "version", "direct"}]}</c>. Entries
+    /// without a name or with a version NuGet cannot parse are left out.
+    /// </summary>
+    public static IReadOnlyList<PackageUse> FromPosture(JsonElement root, string? origin = null)
+    {
+        origin ??= root.TryGetProperty("service", out var service) && service.ValueKind == JsonValueKind.String ? service.GetString()! : "unknown";
+        var uses = new List<PackageUse>();
+        foreach (var package in root.TryGetProperty("packages", out var packages) && packages.ValueKind == JsonValueKind.Array ? packages.EnumerateArray() : default)
+        {
+            if (package.ValueKind == JsonValueKind.Object
+                && package.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() is { Length: > 0 } id
+                && package.TryGetProperty("version", out var text) && text.ValueKind == JsonValueKind.String
+                && NuGetVersion.TryParse(text.GetString(), out var version))
+            {
+                var direct = package.TryGetProperty("direct", out var flag) && flag.ValueKind == JsonValueKind.True;
+                uses.Add(new PackageUse(id, version, direct, origin));
+            }
+        }
+
+        return uses;
+    }
 }

@@ -3,11 +3,26 @@ using Microsoft.AspNetCore.Components;
 
 namespace MicroSecure.Dashboard.Components.Widgets;
 
+/// <summary>A page over the security events, with its time window.</summary>
+public abstract class DashboardPage : RefreshingPage<SecurityEventQueries>
+{
+    /// <summary>The window the page shows.</summary>
+    protected TimeWindow Window { get; private set; } = TimeWindow.OneHour;
+
+    protected async Task ChangeWindowAsync(TimeWindow window)
+    {
+        Window = window;
+        await ReloadAsync();
+    }
+}
+
 /// <summary>
-/// A page that reads the store and refreshes itself while open, for a wall screen. Each load gets its own
-/// scope (its own DbContext), and loads never overlap, so a timer tick and a click cannot collide.
+/// A page that reads the store through <typeparamref name="TQueries"/> and refreshes itself while open, for a
+/// wall screen. Each load gets its own scope (its own DbContext), and loads never overlap, so a timer tick
+/// and a click cannot collide.
 /// </summary>
-public abstract class DashboardPage : ComponentBase, IAsyncDisposable
+public abstract class RefreshingPage<TQueries> : ComponentBase, IAsyncDisposable
+    where TQueries : notnull
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
@@ -19,13 +34,10 @@ public abstract class DashboardPage : ComponentBase, IAsyncDisposable
     /// <summary>How often the page reloads by itself; null for never.</summary>
     protected virtual TimeSpan? RefreshInterval => TimeSpan.FromSeconds(5);
 
-    /// <summary>The window the page shows.</summary>
-    protected TimeWindow Window { get; private set; } = TimeWindow.OneHour;
-
     /// <summary>A load failed (the database is unreachable); shown instead of stale numbers.</summary>
     protected string? LoadError { get; private set; }
 
-    protected abstract Task LoadAsync(SecurityEventQueries queries, CancellationToken cancellationToken);
+    protected abstract Task LoadAsync(TQueries queries, CancellationToken cancellationToken);
 
     protected override async Task OnInitializedAsync()
     {
@@ -35,12 +47,6 @@ public abstract class DashboardPage : ComponentBase, IAsyncDisposable
             _timer = new PeriodicTimer(interval);
             _ = RefreshLoopAsync(_timer);
         }
-    }
-
-    protected async Task ChangeWindowAsync(TimeWindow window)
-    {
-        Window = window;
-        await ReloadAsync();
     }
 
     protected async Task ReloadAsync()
@@ -54,12 +60,12 @@ public abstract class DashboardPage : ComponentBase, IAsyncDisposable
         try
         {
             await using var scope = ScopeFactory.CreateAsyncScope();
-            await LoadAsync(scope.ServiceProvider.GetRequiredService<SecurityEventQueries>(), _disposed.Token);
+            await LoadAsync(scope.ServiceProvider.GetRequiredService<TQueries>(), _disposed.Token);
             LoadError = null;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            LoadError = "The event store could not be read; the page retries on its own.";
+            LoadError = "The store could not be read; the page retries on its own.";
         }
         finally
         {

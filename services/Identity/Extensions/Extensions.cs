@@ -3,7 +3,9 @@ using MicroSecure.Identity.Accounts;
 using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
 using MicroSecure.Identity.Server;
+using MicroSecure.ServiceDefaults.Posture;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
 
@@ -41,6 +43,15 @@ internal static class Extensions
         builder.Services.AddRazorPages();
 
         builder.Services.AddValidatedOptions<IdentityServerOptions>(IdentityServerOptions.SectionName);
+        // What the posture endpoint reports about token issuance, so the dashboard can compare it with the baseline.
+        builder.Services.AddSingleton(services =>
+        {
+            var issued = services.GetRequiredService<IOptions<IdentityServerOptions>>().Value;
+            var server = services.GetRequiredService<IOptions<OpenIddictServerOptions>>().Value;
+            return new TokenIssuancePosture(
+                issued.AccessTokenLifetime.TotalSeconds, issued.RefreshTokenLifetime.TotalSeconds, issued.RefreshTokenAbsoluteLifetime.TotalSeconds,
+                issued.RefreshTokenReuseLeeway.TotalSeconds, [.. server.GrantTypes.Order(StringComparer.Ordinal)], issued.RegistrationEnabled);
+        });
         var identity = builder.Configuration.GetSection(IdentityServerOptions.SectionName).Get<IdentityServerOptions>() ?? new IdentityServerOptions();
         var isDevelopment = builder.Environment.IsDevelopment();
 

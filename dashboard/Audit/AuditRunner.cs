@@ -1,0 +1,263 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MicroSecure.Audit;
+using MicroSecure.Dashboard.Data;
+using MicroSecure.Dashboard.Model;
+using MicroSecure.ServiceDefaults.Posture;
+using MicroSecure.ServiceDefaults.Security;
+using Microsoft.Extensions.Options;
+
+namespace MicroSecure.Dashboard.Audit;
+
+/// <summary>
+/// One audit run: reads the advisory sources, asks every service for its posture (its deployed packages and
+/// effective settings), matches the packages against the advisories, compares the settings with the
+/// baseline, probes the public surface through the gateway, and stores all of it as one run.
+/// </summary>
+public sealed partial class AuditRunner(
+    IServiceProvider services,
+    IServiceScopeFactory scopes,
+    IHttpClientFactory httpClients,
+    ServiceTokens tokens,
+    IOptionsMonitor<AuditOptions> options,
+    TimeProvider timeProvider,
+    ILogger<AuditRunner> logger)
+{
+    /// <summary>The named HttpClient for posture requests (service discovery resolves the service names).</summary>
+    public const string PostureClientName = "MicroSecure.Audit.Posture";
+
+    /// <summary>The named HttpClient for the NuGet vulnerability feed.</summary>
+    public const string FeedClientName = "MicroSecure.Audit.Feed";
+
+    /// <summary>The dashboard's own name in the results: it audits itself in-process.</summary>
+    public const string Self = "dashboard";
+
+    private const string ReadScope = PostureExtensions.ReadPolicy;
+
+    internal static readonly JsonSerializerOptions PostureJson = new(JsonSerializerDefaults.Web)
+    {
+        // A document missing a member, or with a null where the record has none, is refused rather than half-read.
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly Lazy<IReadOnlyList<InstalledPackage>> _ownPackages = new(() => PackageInventory.Read());
+
+    public async Task<AuditRun> RunAsync(string trigger, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var started = timeProvider.GetUtcNow().UtcDateTime;
+
+        var (advisories, sources) = await LoadAdvisoriesAsync(settings, cancellationToken);
+
+        var audited = new List<AuditedService>();
+        var packages = new List<PackageUse>();
+        var checks = new List<CheckResult>();
+        foreach (var (name, posture, problem) in await ReadPosturesAsync(settings, cancellationToken))
+        {
+            var service = new AuditedService { Service = name, Reachable = posture is not null, Problem = Clip(problem, AuditLimits.Text) };
+            if (posture is not null)
+            {
+                var uses = posture.Packages
+                    .Select(p => NuGet.Versioning.NuGetVersion.TryParse(p.Version, out var version) ? new PackageUse(p.Name, version, p.Direct, name) : null)
+                    .OfType<PackageUse>()
+                    .ToList();
+                packages.AddRange(uses);
+                service.Environment = Clip(posture.Environment, AuditLimits.Name);
+                service.ReportedAt = DateTime.SpecifyKind(posture.ReportedAt, DateTimeKind.Utc);
+                service.Packages = uses.Count;
+                checks.AddRange(PostureEvaluator.Evaluate(name, posture, settings.Baseline));
+            }
+            else
+            {
+                LogPostureUnavailable(name, problem ?? "unknown");
+            }
+
+            audited.Add(service);
+        }
+
+        var findings = Auditor.Audit(packages, advisories);
+
+        if (settings.GatewayUrl is { } gateway && settings.Probes.Count > 0)
+        {
+            var probe = new SurfaceProbe(httpClients.CreateClient(SurfaceProbe.HttpClientName));
+            checks.AddRange(await probe.RunAsync(gateway, settings.Probes, settings.Baseline, cancellationToken));
+        }
+
+        var run = new AuditRun
+        {
+            StartedAt = started,
+            CompletedAt = timeProvider.GetUtcNow().UtcDateTime,
+            Trigger = Clip(trigger, AuditLimits.Name)!,
+            AdvisoriesUpdated = sources.Where(s => s.NewestModified is not null).Max(s => s.NewestModified)?.UtcDateTime,
+            Critical = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.Critical),
+            High = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.High),
+            Medium = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.Medium),
+            Low = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.Low),
+            Unrated = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.Unknown),
+            DriftFailed = checks.Count(c => c.Kind == CheckKinds.Setting && !c.Passed),
+            ProbesFailed = checks.Count(c => c.Kind == CheckKinds.Probe && !c.Passed),
+            Sources = [.. sources.Select(s => new AuditSource
+            {
+                Name = Clip(s.Name, AuditLimits.Name)!,
+                Available = s.Available,
+                Advisories = s.Advisories,
+                NewestModified = s.NewestModified?.UtcDateTime,
+                Problems = Clip(s.Problems.Count == 0 ? null : string.Join('\n', s.Problems), AuditLimits.Problems),
+            })],
+            Services = audited,
+            Findings = [.. findings.Select(f => new AuditFinding
+            {
+                Service = Clip(f.Package.Origin, AuditLimits.Name)!,
+                Package = Clip(f.Package.Id, AuditLimits.Name)!,
+                Version = Clip(f.Package.Version.ToNormalizedString(), AuditLimits.Version)!,
+                Direct = f.Package.Direct,
+                AdvisoryId = Clip(f.Advisory.Id, AuditLimits.Name)!,
+                Aliases = Clip(f.Advisory.Aliases.Count == 0 ? null : string.Join(", ", f.Advisory.Aliases), AuditLimits.Text),
+                Severity = f.Advisory.Severity.ToString(),
+                Summary = Clip(f.Advisory.Summary, AuditLimits.Text),
+                Url = f.Advisory.Url is { } url && url.AbsoluteUri.Length <= AuditLimits.Url ? url.AbsoluteUri : null,
+                FixedIn = Clip(f.FixedIn?.ToNormalizedString(), AuditLimits.Version),
+                Source = Clip(f.Advisory.Source, AuditLimits.Severity)!,
+            })],
+            Checks = [.. checks.Select(c => new PostureCheck
+            {
+                Target = Clip(c.Target, AuditLimits.Name)!,
+                Kind = c.Kind,
+                Category = Clip(c.Category, AuditLimits.Name)!,
+                Name = Clip(c.Name, AuditLimits.Name)!,
+                Expected = Clip(c.Expected, AuditLimits.Text)!,
+                Actual = Clip(c.Actual, AuditLimits.Text)!,
+                Severity = c.Severity.ToString(),
+                Passed = c.Passed,
+            })],
+        };
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SecurityDbContext>();
+        db.AuditRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+
+        LogRunCompleted(run.Id, trigger, audited.Count(s => s.Reachable), audited.Count, packages.Count, findings.Count, run.DriftFailed, run.ProbesFailed);
+        return run;
+    }
+
+    private async Task<(List<Advisory> Advisories, List<SourceStatus> Sources)> LoadAdvisoriesAsync(AuditOptions settings, CancellationToken cancellationToken)
+    {
+        // OSV first: when both sources know a vulnerability, the OSV copy (with its aliases) is kept.
+        var advisories = new List<Advisory>();
+        var sources = new List<SourceStatus>();
+        if (settings.OsvFolder is { Length: > 0 } folder)
+        {
+            var path = Path.IsPathRooted(folder) ? folder : Path.Combine(AppContext.BaseDirectory, folder);
+            var (read, status) = await Task.Run(() => OsvAdvisorySource.Load(path), cancellationToken);
+            advisories.AddRange(read);
+            sources.Add(status);
+        }
+
+        if (settings.NuGetFeed is { } feed)
+        {
+            var (read, status) = await NuGetVulnerabilitySource.LoadAsync(httpClients.CreateClient(FeedClientName), feed, settings.NuGetCacheFolder, cancellationToken, settings.MaxFeedPageBytes);
+            advisories.AddRange(read);
+            sources.Add(status);
+        }
+
+        return (advisories, sources);
+    }
+
+    private async Task<List<(string Name, SecurityPosture? Posture, string? Problem)>> ReadPosturesAsync(AuditOptions settings, CancellationToken cancellationToken)
+    {
+        var results = new List<(string, SecurityPosture?, string?)>();
+        if (settings.IncludeSelf)
+        {
+            // The dashboard describes itself from its own services, exactly as its endpoint would.
+            results.Add((Self, PostureExtensions.Describe(services, _ownPackages.Value), null));
+        }
+
+        string? token = null;
+        if (settings.Services.Count > 0)
+        {
+            token = await tokens.GetAccessTokenAsync(ReadScope, cancellationToken);
+        }
+
+        foreach (var (name, address) in settings.Services.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            if (token is null)
+            {
+                results.Add((name, null, "no security:read token: the dashboard's service client is not configured, or the identity server refused it"));
+                continue;
+            }
+
+            results.Add(await ReadPostureAsync(name, Under(address, PostureExtensions.Path), token, settings, cancellationToken));
+        }
+
+        return results;
+    }
+
+    private async Task<(string, SecurityPosture?, string?)> ReadPostureAsync(string name, Uri endpoint, string token, AuditOptions settings, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.RequestTimeout);
+        try
+        {
+            var http = httpClients.CreateClient(PostureClientName);
+            using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (name, null, $"the posture endpoint answered {(int)response.StatusCode}");
+            }
+
+            if (response.Content.Headers.ContentLength > settings.MaxPostureBytes)
+            {
+                return (name, null, $"the posture document is larger than {settings.MaxPostureBytes} bytes");
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            using var bounded = new MemoryStream();
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                if (bounded.Length + read > settings.MaxPostureBytes)
+                {
+                    return (name, null, $"the posture document is larger than {settings.MaxPostureBytes} bytes");
+                }
+
+                bounded.Write(buffer, 0, read);
+            }
+
+            bounded.Position = 0;
+            var posture = await JsonSerializer.DeserializeAsync<SecurityPosture>(bounded, PostureJson, timeout.Token);
+            return posture is null ? (name, null, "the posture document was empty") : (name, posture, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (name, null, $"no answer within {settings.RequestTimeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException exception)
+        {
+            return (name, null, $"unreachable ({exception.HttpRequestError})");
+        }
+        catch (JsonException exception)
+        {
+            return (name, null, $"the posture document is not a posture (at {exception.Path ?? "$"})");
+        }
+    }
+
+    /// <summary><paramref name="path"/> under <paramref name="root"/>, keeping a path prefix the root may have (<c>https://host/orders/</c>).</summary>
+    internal static Uri Under(Uri root, string path) =>
+        new(root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/"), path.TrimStart('/'));
+
+    private static string? Clip(string? value, int length) => value is null || value.Length <= length ? value : value[..(length - 1)] + "…";
+
+    [LoggerMessage(1, LogLevel.Information,
+        "Audit run {RunId} ({Trigger}): {Reachable}/{Services} services read, {Packages} package uses, {Findings} findings, {Drift} settings off the baseline, {ProbeFailures} failed active checks.")]
+    private partial void LogRunCompleted(long runId, string trigger, int reachable, int services, int packages, int findings, int drift, int probeFailures);
+
+    [LoggerMessage(2, LogLevel.Warning, "The posture of {Service} could not be read: {Problem}")]
+    private partial void LogPostureUnavailable(string service, string problem);
+}

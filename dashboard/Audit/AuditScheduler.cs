@@ -1,0 +1,85 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+
+namespace MicroSecure.Dashboard.Audit;
+
+/// <summary>
+/// Runs the audit shortly after start, then on its interval, and whenever someone asks from the page. Runs
+/// never overlap; requests made while one runs are folded into one more run after it.
+/// </summary>
+public sealed partial class AuditScheduler(
+    AuditRunner runner,
+    IOptionsMonitor<AuditOptions> options,
+    TimeProvider timeProvider,
+    ILogger<AuditScheduler> logger) : BackgroundService
+{
+    private readonly Channel<string> _requests = Channel.CreateBounded<string>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private volatile bool _running;
+
+    /// <summary>True while a run is in progress.</summary>
+    public bool IsRunning => _running;
+
+    /// <summary>Why the last run failed, if it did (the store was unreachable, say); null after a good run.</summary>
+    public string? LastFailure { get; private set; }
+
+    /// <summary>Asks for a run as soon as possible. False when one is already waiting.</summary>
+    public bool Request(string requestedBy) => _requests.Writer.TryWrite($"on-demand by {requestedBy}");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var trigger = await NextTriggerAsync(options.CurrentValue.StartDelay, "startup", stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            _running = true;
+            try
+            {
+                await runner.RunAsync(trigger, stoppingToken);
+                LastFailure = null;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // The next run tries again; the page shows that this one failed.
+                LastFailure = "The last audit run failed; see the dashboard's log. The next run retries.";
+                LogRunFailed(exception);
+            }
+            finally
+            {
+                _running = false;
+            }
+
+            trigger = await NextTriggerAsync(options.CurrentValue.Interval, "schedule", stoppingToken);
+        }
+    }
+
+    // Whichever comes first: a request from the page, or the end of the delay.
+    private async Task<string> NextTriggerAsync(TimeSpan delay, string scheduledTrigger, CancellationToken stoppingToken)
+    {
+        using var interval = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var requested = _requests.Reader.ReadAsync(interval.Token).AsTask();
+        var scheduled = WaitAsync(delay, interval.Token);
+        var first = await Task.WhenAny(requested, scheduled);
+        await interval.CancelAsync();
+        if (first == requested && requested.IsCompletedSuccessfully)
+        {
+            return requested.Result;
+        }
+
+        stoppingToken.ThrowIfCancellationRequested();
+        return scheduledTrigger;
+    }
+
+    private Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+        delay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(delay, timeProvider, cancellationToken);
+
+    [LoggerMessage(1, LogLevel.Error, "The audit run failed.")]
+    private partial void LogRunFailed(Exception exception);
+}

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using MicroSecure.ServiceDefaults.Posture;
+using MicroSecure.ServiceDefaults.RateLimiting;
+
+namespace MicroSecure.Dashboard.Audit;
+
+/// <summary>How far a setting is from the baseline, or how bad a failed probe is.</summary>
+public enum DriftSeverity
+{
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// <summary>The kinds of check.</summary>
+public static class CheckKinds
+{
+    /// <summary>A reported setting compared with the baseline.</summary>
+    public const string Setting = "setting";
+
+    /// <summary>A request through the gateway and what came back.</summary>
+    public const string Probe = "probe";
+}
+
+/// <summary>One check of one service's setting, or of one probe's response.</summary>
+/// <param name="Target">The service, or the probe's name.</param>
+/// <param name="Kind"><see cref="CheckKinds"/>.</param>
+/// <param name="Category">A group (<c>jwt</c>, <c>headers</c>).</param>
+/// <param name="Name">What was checked (<c>clock-skew</c>, <c>X-Frame-Options</c>).</param>
+/// <param name="Expected">What the baseline wants, in words.</param>
+/// <param name="Actual">What was found.</param>
+/// <param name="Severity">How bad it is when it fails.</param>
+/// <param name="Passed">True when the setting or response meets the baseline.</param>
+public sealed record CheckResult(string Target, string Kind, string Category, string Name, string Expected, string Actual, DriftSeverity Severity, bool Passed);
+
+/// <summary>
+/// Compares one service's reported posture with the baseline. Every rule yields a result, passed or not, so
+/// the page shows what was checked as well as what drifted.
+/// </summary>
+public static class PostureEvaluator
+{
+    public static IReadOnlyList<CheckResult> Evaluate(string service, SecurityPosture posture, PostureBaseline baseline)
+    {
+        ArgumentNullException.ThrowIfNull(posture);
+        ArgumentNullException.ThrowIfNull(baseline);
+
+        var results = new List<CheckResult>();
+        var development = string.Equals(posture.Environment, "Development", StringComparison.OrdinalIgnoreCase);
+        // Checks DESIGN.md applies "outside Development" are skipped where Development is allowed (a local run).
+        var productionRules = !development || !baseline.AllowDevelopment;
+
+        void Check(string category, string name, string expected, string actual, DriftSeverity severity, bool passed) =>
+            results.Add(new CheckResult(service, CheckKinds.Setting, category, name, expected, actual, severity, passed));
+
+        Check("environment", "environment", baseline.AllowDevelopment ? "any" : "not Development", posture.Environment,
+            DriftSeverity.High, !development || baseline.AllowDevelopment);
+
+        // JWT validation
+        var jwt = posture.Jwt;
+        Check("jwt", "authority", "issuer metadata configured", jwt.AuthorityConfigured ? "configured" : "none", DriftSeverity.High, jwt.AuthorityConfigured);
+        var symmetric = jwt.ValidAlgorithms.Where(a => a.StartsWith("HS", StringComparison.OrdinalIgnoreCase) || a.Equals("none", StringComparison.OrdinalIgnoreCase)).ToList();
+        var unlisted = jwt.ValidAlgorithms.Except(baseline.AllowedAlgorithms, StringComparer.Ordinal).Except(symmetric).ToList();
+        Check("jwt", "symmetric-algorithms", "none", symmetric.Count == 0 ? "none" : string.Join(", ", symmetric), DriftSeverity.Critical, symmetric.Count == 0);
+        Check("jwt", "algorithms", "within " + string.Join(", ", baseline.AllowedAlgorithms), string.Join(", ", jwt.ValidAlgorithms),
+            DriftSeverity.Medium, unlisted.Count == 0 && jwt.ValidAlgorithms.Count > 0);
+        var typesChecked = jwt.ValidTypes.Count > 0
+            && (baseline.RequiredTokenTypes.Length == 0 || jwt.ValidTypes.All(t => baseline.RequiredTokenTypes.Contains(t, StringComparer.OrdinalIgnoreCase)));
+        Check("jwt", "token-types", baseline.RequiredTokenTypes.Length == 0 ? "checked" : "only " + string.Join(", ", baseline.RequiredTokenTypes),
+            jwt.ValidTypes.Count == 0 ? "not checked" : string.Join(", ", jwt.ValidTypes), DriftSeverity.Medium, typesChecked);
+        var skew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds);
+        Check("jwt", "clock-skew", "≤ " + Seconds(baseline.MaxClockSkew), Seconds(skew),
+            skew > baseline.MaxClockSkew * 4 ? DriftSeverity.High : DriftSeverity.Medium, skew <= baseline.MaxClockSkew);
+        Check("jwt", "max-token-size", "≤ " + Bytes(baseline.MaxTokenSize), Bytes(jwt.MaxTokenSize), DriftSeverity.Low, jwt.MaxTokenSize <= baseline.MaxTokenSize);
+        if (productionRules)
+        {
+            Check("jwt", "https-metadata", "required", jwt.RequireHttpsMetadata ? "required" : "not required", DriftSeverity.High, jwt.RequireHttpsMetadata);
+        }
+
+        // Authorization
+        Check("authorization", "fallback-policy", "authenticated caller required",
+            posture.FallbackRequiresAuthenticatedUser ? "authenticated caller required" : "anonymous allowed",
+            DriftSeverity.Critical, posture.FallbackRequiresAuthenticatedUser);
+
+        // Token issuance (the identity server only)
+        if (posture.Tokens is { } tokens)
+        {
+            var access = TimeSpan.FromSeconds(tokens.AccessTokenLifetimeSeconds);
+            Check("tokens", "access-token-lifetime", "≤ " + Duration(baseline.MaxAccessTokenLifetime), Duration(access),
+                access > baseline.MaxAccessTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, access <= baseline.MaxAccessTokenLifetime);
+            var refresh = TimeSpan.FromSeconds(tokens.RefreshTokenLifetimeSeconds);
+            Check("tokens", "refresh-token-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenLifetime), Duration(refresh),
+                DriftSeverity.Medium, refresh <= baseline.MaxRefreshTokenLifetime);
+            var absolute = TimeSpan.FromSeconds(tokens.RefreshTokenAbsoluteLifetimeSeconds);
+            Check("tokens", "refresh-token-absolute-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenAbsoluteLifetime), Duration(absolute),
+                DriftSeverity.Medium, absolute <= baseline.MaxRefreshTokenAbsoluteLifetime);
+            Check("tokens", "refresh-token-reuse", "any reuse revokes the chain",
+                tokens.RefreshTokenReuseLeewaySeconds <= 0 ? "any reuse revokes the chain" : $"reuse allowed for {tokens.RefreshTokenReuseLeewaySeconds:0} s",
+                DriftSeverity.Low, tokens.RefreshTokenReuseLeewaySeconds <= 0);
+            var forbidden = tokens.GrantTypes.Intersect(baseline.ForbiddenGrantTypes, StringComparer.Ordinal).ToList();
+            Check("tokens", "grant-types", "none of " + string.Join(", ", baseline.ForbiddenGrantTypes), string.Join(", ", tokens.GrantTypes),
+                DriftSeverity.Critical, forbidden.Count == 0);
+        }
+
+        // Rate limiting
+        var limits = posture.RateLimiting;
+        if (baseline.RequireDistributedRateLimiting)
+        {
+            Check("rate-limiting", "distributed", "shared through Redis", limits.Distributed ? "shared through Redis" : "per process",
+                DriftSeverity.Medium, limits.Distributed);
+            Check("rate-limiting", "redis", "reachable", limits.RedisDegraded ? "unreachable: local fallback in use" : "reachable",
+                DriftSeverity.Medium, !limits.RedisDegraded);
+        }
+
+        Check("rate-limiting", "when-redis-unavailable", "Local or FailClosed", limits.WhenRedisUnavailable.ToString(),
+            DriftSeverity.Low, limits.WhenRedisUnavailable != RedisUnavailableMode.FailOpen);
+        if (baseline.RequiredRateLimitPolicies.TryGetValue(service, out var required))
+        {
+            var missing = required.Except(limits.Policies.Select(p => p.Name), StringComparer.Ordinal).ToList();
+            Check("rate-limiting", "policies", string.Join(", ", required), string.Join(", ", limits.Policies.Select(p => p.Name)),
+                DriftSeverity.High, missing.Count == 0);
+        }
+
+        // Headers
+        Check("headers", "policy", "api or page", posture.Headers.DefaultPolicy, DriftSeverity.Medium, posture.Headers.DefaultPolicy is "api" or "page");
+        if (productionRules)
+        {
+            Check("headers", "hsts", "on", posture.Headers.Hsts ? "on" : "off", DriftSeverity.High, posture.Headers.Hsts);
+        }
+
+        // CORS
+        var origins = posture.Cors.AllowedOrigins;
+        var wildcard = origins.Any(o => o.Contains('*', StringComparison.Ordinal));
+        var extra = origins.Except(baseline.AllowedCorsOrigins, StringComparer.OrdinalIgnoreCase).ToList();
+        Check("cors", "origins", baseline.AllowedCorsOrigins.Length == 0 ? "none" : "within " + string.Join(", ", baseline.AllowedCorsOrigins),
+            origins.Count == 0 ? "none" : string.Join(", ", origins), wildcard ? DriftSeverity.High : DriftSeverity.Medium, extra.Count == 0 && !wildcard);
+
+        // Requests
+        var requests = posture.Requests;
+        var unlimited = requests.MaxRequestBodySize <= 0;
+        Check("requests", "max-body-size", "≤ " + Bytes(baseline.MaxRequestBodySize), unlimited ? "unlimited" : Bytes(requests.MaxRequestBodySize),
+            unlimited || requests.MaxRequestBodySize > baseline.MaxRequestBodySize * 10 ? DriftSeverity.High : DriftSeverity.Medium,
+            !unlimited && requests.MaxRequestBodySize <= baseline.MaxRequestBodySize);
+        var timeout = TimeSpan.FromSeconds(requests.TimeoutSeconds);
+        Check("requests", "timeout", "≤ " + Seconds(baseline.MaxRequestTimeout), Seconds(timeout), DriftSeverity.Low,
+            timeout > TimeSpan.Zero && timeout <= baseline.MaxRequestTimeout);
+        Check("requests", "max-headers-size", "≤ " + Bytes(baseline.MaxRequestHeadersTotalSize), Bytes(requests.MaxRequestHeadersTotalSize),
+            DriftSeverity.Low, requests.MaxRequestHeadersTotalSize <= baseline.MaxRequestHeadersTotalSize);
+        Check("requests", "max-header-count", "≤ " + baseline.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture),
+            requests.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, requests.MaxRequestHeaderCount <= baseline.MaxRequestHeaderCount);
+
+        // Trusted proxies: trusting every address lets any caller choose the client address rate limits and events see.
+        var trustsAll = posture.ForwardedHeaders.KnownNetworks.Any(TrustsEveryone) || posture.ForwardedHeaders.KnownProxies.Any(p => p is "0.0.0.0" or "::");
+        Check("forwarded-headers", "trusted-proxies", "specific proxies only",
+            trustsAll ? "every address" : string.Join(", ", posture.ForwardedHeaders.KnownProxies.Concat(posture.ForwardedHeaders.KnownNetworks).DefaultIfEmpty("loopback")),
+            DriftSeverity.High, !trustsAll);
+
+        // Security events
+        Check("events", "collector", "configured", posture.Events.CollectorConfigured ? "configured" : "not configured", DriftSeverity.Medium, posture.Events.CollectorConfigured);
+        Check("events", "dropped", "0", posture.Events.Dropped.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, posture.Events.Dropped == 0);
+
+        return results;
+    }
+
+    private static bool TrustsEveryone(string network)
+    {
+        var slash = network.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && IPAddress.TryParse(network[..slash], out _)
+            && int.TryParse(network[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) && prefix == 0;
+    }
+
+    private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
+
+    private static string Bytes(long value) => value >= 1024 * 1024 && value % (1024 * 1024) == 0
+        ? (value / (1024 * 1024)).ToString(CultureInfo.InvariantCulture) + " MiB"
+        : value >= 1024 && value % 1024 == 0 ? (value / 1024).ToString(CultureInfo.InvariantCulture) + " KiB" : value.ToString(CultureInfo.InvariantCulture) + " B";
+
+    private static string Duration(TimeSpan value) => value.TotalDays >= 1 && value.TotalDays == Math.Floor(value.TotalDays)
+        ? value.TotalDays.ToString("0", CultureInfo.InvariantCulture) + " d"
+        : value.TotalHours >= 1 && value.TotalHours == Math.Floor(value.TotalHours)
+            ? value.TotalHours.ToString("0", CultureInfo.InvariantCulture) + " h"
+            : value.TotalMinutes >= 1 ? value.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture) + " min" : Seconds(value);
+}

@@ -1,0 +1,183 @@
+using Bunit;
+using MicroSecure.Dashboard.Audit;
+using MicroSecure.Dashboard.Components.Pages;
+using MicroSecure.Dashboard.Data;
+using MicroSecure.ServiceDefaults.Posture;
+using MicroSecure.ServiceDefaults.RateLimiting;
+using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor.Services;
+
+namespace MicroSecure.Dashboard.Tests.Audit;
+
+/// <summary>
+/// Whole audit runs against services on loopback that report their postures (one deployed with a vulnerable
+/// log4net, some that misbehave) and NuGet feeds good and bad, stored in a real SQLite store and shown by
+/// the Dependencies and Posture pages.
+/// </summary>
+public sealed class AuditRunTests : IAsyncLifetime
+{
+    private const string Token = "audit-token";
+
+    private readonly BunitContext _context = new();
+    private WebApplication _services = default!;
+    private Uri _root = default!;
+    private SecurityStore _store = default!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _services = builder.Build();
+        _services.MapPost("/connect/token", async (HttpContext context) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            return form["client_id"] == "dashboard-service" && form["client_secret"] == "secret" && form["scope"] == PostureExtensions.ReadPolicy
+                ? Results.Json(new { access_token = Token, expires_in = 300 })
+                : Results.StatusCode(StatusCodes.Status400BadRequest);
+        });
+        _services.MapGet("/legacy/security/posture", (HttpContext context) =>
+            context.Request.Headers.Authorization == "Bearer " + Token ? Results.Json(LegacyPosture()) : Results.StatusCode(StatusCodes.Status401Unauthorized));
+        _services.MapGet("/denied/security/posture", () => Results.StatusCode(StatusCodes.Status403Forbidden));
+        _services.MapGet("/partial/security/posture", () => Results.Text("""{"service":"partial","environment":"Production"}""", "application/json"));
+        _services.MapGet("/big/security/posture", () => Results.Text("{\"packages\":[" + new string(' ', 200_000) + "]}", "application/json"));
+        // NuGet feeds without vulnerability data, broken, or too big.
+        _services.MapGet("/nofeed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":"x","@type":"PackageBaseAddress/3.0.0"}]}""", "application/json"));
+        _services.MapGet("/malformed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id""", "application/json"));
+        _services.MapGet("/huge/index.json", () => Results.Text("{\"resources\":[" + new string(' ', 200_000) + "]}", "application/json"));
+        await _services.StartAsync(Xunit.TestContext.Current.CancellationToken);
+        _root = new Uri(_services.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+        _store = await SecurityStore.CreateAsync("sqlite");
+        _context.JSInterop.Mode = JSRuntimeMode.Loose;
+        _context.Services.AddMudServices();
+        _context.Services.AddLogging();
+        _context.Services.AddHttpClient();
+        _context.Services.AddSingleton(TimeProvider.System);
+        _context.Services.AddOptions<JwtValidationOptions>();
+        _context.Services.AddOptions<ServiceClientOptions>().Configure(o =>
+        {
+            o.ClientId = "dashboard-service";
+            o.ClientSecret = "secret";
+            o.TokenEndpoint = new Uri(_root, "/connect/token");
+        });
+        _context.Services.AddSingleton<ServiceTokens>();
+        _context.Services.AddSingleton<AuditRunner>();
+        _context.Services.AddSingleton<AuditScheduler>();
+        _context.Services.AddScoped<AuditQueries>();
+        _store.Register(_context.Services);
+        _context.AddAuthorization().SetAuthorized("admin");
+    }
+
+    private void Configure(string? feed)
+    {
+        _context.Services.AddOptions<AuditOptions>().Configure(o =>
+        {
+            o.IncludeSelf = false;
+            o.OsvFolder = Path.Combine(RepositoryPaths.Root, "tools", "advisories", "osv");
+            o.NuGetFeed = feed is null ? null : new Uri(_root, feed);
+            o.MaxFeedPageBytes = 100_000;
+            o.MaxPostureBytes = 64 * 1024;
+            o.Baseline = new PostureBaseline { AllowedAlgorithms = ["RS256"], RequiredTokenTypes = ["at+jwt"], ForbiddenGrantTypes = ["password"] };
+            foreach (var name in new[] { "legacy", "denied", "partial", "big" })
+            {
+                o.Services[name] = new Uri(_root, "/" + name + "/");
+            }
+        });
+    }
+
+    private static SecurityPosture LegacyPosture() => new(
+        "legacy", "Production", DateTime.UtcNow,
+        new JwtPosture(true, "https://identity.example/", ["orders-api"], ["RS256"], ["at+jwt"], 90, 8192, true),
+        true, ["security:read"],
+        new RateLimitingPosture(true, false, RedisUnavailableMode.Local, [new RateLimitPolicyPosture("global", 100, 60)]),
+        new HeadersPosture("api", true), new CorsPosture([], false), new RequestPosture(1024 * 1024, 30, 32 * 1024, 100),
+        new ProxyPosture([], []), new EventsPosture(true, 0),
+        [new InstalledPackage("log4net", "2.0.8", true), new InstalledPackage("Newtonsoft.Json", "13.0.4", false)]);
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("/nofeed/index.json", "no VulnerabilityInfo")]
+    [InlineData("/malformed/index.json", "malformed")]
+    [InlineData("/huge/index.json", "larger than")]
+    [InlineData("http://127.0.0.1:1/v3/index.json", "unreachable")]
+    public async Task TheDependenciesPage_ShowsTheVulnerablePackage_AndEachFeedsStateInPlainWords(string? feed, string? problem)
+    {
+        Configure(feed);
+        var run = await _context.Services.GetRequiredService<AuditRunner>().RunAsync("test", Xunit.TestContext.Current.CancellationToken);
+
+        // The one finding: log4net 2.0.8 in the legacy service, from the OSV files.
+        Assert.True(run.Services.Single(s => s.Service == "legacy").Reachable, run.Services.Single(s => s.Service == "legacy").Problem);
+        var finding = Assert.Single(run.Findings);
+        Assert.Equal(("legacy", "log4net", "2.0.8", "GHSA-2cwj-8chv-9pp9", "2.0.10", true), (finding.Service, finding.Package, finding.Version, finding.AdvisoryId, finding.FixedIn, finding.Direct));
+
+        var page = _context.Render<Dependencies>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=findings] tr[data-advisory=GHSA-2cwj-8chv-9pp9]")));
+        var row = page.Find("[data-testid=findings] tr[data-advisory=GHSA-2cwj-8chv-9pp9]");
+        Assert.Contains("2.0.10", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains("CVE-2018-1285", row.TextContent, StringComparison.Ordinal);
+        Assert.Equal("https://github.com/advisories/GHSA-2cwj-8chv-9pp9", row.QuerySelector("a")!.GetAttribute("href"));
+        Assert.Equal("available", page.Find("[data-testid=advisory-sources] tr[data-source=osv]").QuerySelector(".mud-chip")!.TextContent.Trim());
+
+        if (problem is null)
+        {
+            Assert.Empty(page.FindAll("[data-testid=advisory-sources] tr[data-source=nuget]"));
+        }
+        else
+        {
+            var nuget = page.Find("[data-testid=advisory-sources] tr[data-source=nuget]");
+            Assert.Equal("unavailable", nuget.QuerySelector(".mud-chip")!.TextContent.Trim());
+            Assert.Contains(problem, nuget.TextContent, StringComparison.Ordinal);
+        }
+
+        // Services whose posture could not be read say why; none of them stops the run.
+        string Problem(string service) => page.Find($"[data-testid=service-audits] tr[data-service={service}]").TextContent;
+        Assert.Contains("answered 403", Problem("denied"), StringComparison.Ordinal);
+        Assert.Contains("not a posture", Problem("partial"), StringComparison.Ordinal);
+        Assert.Contains("larger than", Problem("big"), StringComparison.Ordinal);
+        Assert.Contains("audited", Problem("legacy"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThePosturePage_FlagsTheDriftedSetting_AndShowsPassedChecksOnRequest()
+    {
+        Configure(null);
+        await _context.Services.GetRequiredService<AuditRunner>().RunAsync("test", Xunit.TestContext.Current.CancellationToken);
+
+        var page = _context.Render<Posture>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=setting-checks]")));
+        var drifted = Assert.Single(page.FindAll("[data-testid=setting-checks] tr[data-passed=false]"));
+        Assert.Equal(("legacy", "jwt/clock-skew", "Medium"), (drifted.GetAttribute("data-target"), drifted.GetAttribute("data-check"), drifted.GetAttribute("data-severity")));
+        Assert.Contains("90 s", drifted.TextContent, StringComparison.Ordinal);
+
+        page.Find("input[type=checkbox]").Change(true);
+        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=setting-checks] tr[data-passed=true]").Count > 10));
+    }
+
+    [Fact]
+    public async Task EveryRun_IsKept_ForTheTrend()
+    {
+        Configure(null);
+        var runner = _context.Services.GetRequiredService<AuditRunner>();
+        await runner.RunAsync("first", Xunit.TestContext.Current.CancellationToken);
+        await runner.RunAsync("second", Xunit.TestContext.Current.CancellationToken);
+
+        await using var db = _store.NewContext();
+        var runs = await db.AuditRuns.OrderBy(r => r.Id).ToListAsync(Xunit.TestContext.Current.CancellationToken);
+        Assert.Equal(["first", "second"], runs.Select(r => r.Trigger));
+        Assert.All(runs, r => Assert.Equal((1, 1), (r.Critical, r.DriftFailed)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _context.DisposeAsync();
+        await _store.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+}
