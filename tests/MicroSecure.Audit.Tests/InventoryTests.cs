@@ -10,9 +10,16 @@ public sealed class InventoryTests
 {
     private static string Fixture => Path.Combine(RepositoryPaths.Root, "tests", "MicroSecure.Audit.Tests", "Fixtures", "VulnerableApp", "VulnerableApp.csproj");
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments)
+    internal static Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments) => RunAsync(file, null, arguments);
+
+    internal static async Task<(int ExitCode, string Output)> RunAsync(string file, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -64,6 +64,9 @@ public abstract class AppHostFixture : IAsyncLifetime
     /// <summary>The orders service's client secret, set for the run so tests can ask for its tokens.</summary>
     public string OrdersClientSecret { get; } = "e2e-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>The orders service's clock skew in this run: off the baseline, within what start-up allows.</summary>
+    public const string DriftedClockSkew = "00:01:30";
+
     protected abstract IEnumerable<string> ModeArguments();
 
     protected virtual Task BeforeStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -98,6 +101,15 @@ public abstract class AppHostFixture : IAsyncLifetime
         // its own, so their counts are theirs alone.
         var dashboard = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "dashboard");
         builder.CreateResourceBuilder(dashboard).WithEnvironment("Dashboard__Collector__AllowedServices__orders-service__1", "e2e-*");
+
+        // The audit reads the real advisory files plus one test advisory on the Npgsql the services really
+        // deploy, so the pages have a finding to show; and it starts at once.
+        builder.CreateResourceBuilder(dashboard)
+            .WithEnvironment("Dashboard__Audit__OsvFolder", TestAdvisories.Create(Path.Combine(DataPath, "advisories")))
+            .WithEnvironment("Dashboard__Audit__StartDelay", "00:00:00");
+        // Drift the posture page must flag: a clock skew start-up validation accepts (up to 2 min) but the baseline does not (30 s).
+        var orders = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "orders");
+        builder.CreateResourceBuilder(orders).WithEnvironment("Security__Jwt__ClockSkew", DriftedClockSkew);
 
         // The testing builder randomizes ports; the fixed, configured entry-point ports are what is under test.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "false";

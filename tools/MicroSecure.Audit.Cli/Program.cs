@@ -94,7 +94,7 @@ if (postures.Count > 0)
             using var response = await http.SendAsync(request);
             if (!response.IsSuccessStatusCode)
             {
-                Console.Error.WriteLine($"{url} answered {(int)response.StatusCode}{(token is null ? " (no MICROSECURE_AUDIT_TOKEN set)" : "")}.");
+                Console.Error.WriteLine($"{url} answered {(int)response.StatusCode}{(string.IsNullOrEmpty(token) ? " (no MICROSECURE_AUDIT_TOKEN set)" : "")}.");
                 return 2;
             }
 
