@@ -69,7 +69,7 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithServiceClient("dashboard-service", identitySecrets);
 dashboard.WithDashboardSignIn(identity, gateway, identitySecrets, builder);
 dashboard.WithTraceLinks(builder);
-dashboard.WithSecurityAudit(builder, infrastructure, catalog, orders, gateway);
+dashboard.WithSecurityAudit(builder, infrastructure, gateway, catalog, orders);
 
 // Every service reports its security events to the dashboard's collector (the dashboard included).
 foreach (var service in new[] { identity, catalog, orders, gateway, dashboard })

@@ -100,14 +100,19 @@ internal static class IdentityResourceExtensions
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSecurityAudit(
         this IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder, InfrastructureResources infrastructure,
-        params IResourceBuilder<ProjectResource>[] services)
+        IResourceBuilder<ProjectResource> gateway, params IResourceBuilder<ProjectResource>[] services)
     {
-        foreach (var service in services)
+        foreach (var service in services.Prepend(gateway))
         {
             dashboard.WithReference(service);
         }
 
-        if (!builder.ExecutionContext.IsPublishMode)
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            // Deployed, the active check goes to the public HTTPS entry point, where TLS and HSTS can be checked.
+            dashboard.WithEnvironment("Dashboard__Audit__GatewayUrl", gateway.GetEndpoint("https"));
+        }
+        else
         {
             dashboard.WithEnvironment("Dashboard__Audit__Baseline__AllowDevelopment", "true");
         }

@@ -69,28 +69,7 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
 
     // A client id can be whatever a caller sent: bounded, and control or invisible formatting characters (which the collector refuses)
     // replaced, so one odd value can never get a whole batch refused.
-    private static string? Truncate(string? value)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        // Never cut between the two halves of a surrogate pair: a lone half is not valid text to send.
-        var cut = value.Length > MaxSubjectLength && char.IsHighSurrogate(value[MaxSubjectLength - 1]) ? MaxSubjectLength - 1 : MaxSubjectLength;
-        var bounded = value.Length > MaxSubjectLength ? value[..cut] : value;
-        return bounded.Any(IsHidden) ? string.Create(bounded.Length, bounded, static (span, source) =>
-        {
-            for (var i = 0; i < source.Length; i++)
-            {
-                span[i] = IsHidden(source[i]) ? '?' : source[i];
-            }
-        }) : bounded;
-    }
-
-    // Control characters and invisible formatting ones (bidirectional overrides, zero-width joiners).
-    private static bool IsHidden(char c) =>
-        char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format;
+    private static string? Truncate(string? value) => SafeText.Clean(value, MaxSubjectLength);
 }
 
 /// <summary>The name a service reports its events under.</summary>

@@ -40,6 +40,10 @@ public sealed class AuditOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>The least time between the start of one run and an on-demand request for the next.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan OnDemandCooldown { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Advisory data whose newest entry is older than this is shown with a warning: it may miss recent advisories.</summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan MaxAdvisoryAge { get; set; } = TimeSpan.FromDays(30);
@@ -160,6 +164,9 @@ public sealed class PostureBaseline
     /// <summary>Origins a service may allow cross-origin calls from; any other is drift.</summary>
     public string[] AllowedCorsOrigins { get; set; } = [];
 
+    /// <summary>Whether a service may allow credentialed cross-origin calls.</summary>
+    public bool AllowCorsCredentials { get; set; }
+
     /// <summary>Rate limits must be shared through Redis (false where there is none, as in embedded mode).</summary>
     public bool RequireDistributedRateLimiting { get; set; } = true;
 
@@ -168,7 +175,7 @@ public sealed class PostureBaseline
 
     /// <summary>
     /// Whether a service may run in the Development environment (true for a local run: the AppHost sets it).
-    /// When it may, the checks DESIGN.md applies only outside Development (HSTS, HTTPS metadata) are skipped for it.
+    /// When it may, the check DESIGN.md applies only outside Development (HTTPS metadata) is skipped for it.
     /// </summary>
     public bool AllowDevelopment { get; set; }
 

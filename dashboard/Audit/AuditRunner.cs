@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using MicroSecure.Audit;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Model;
+using MicroSecure.ServiceDefaults;
 using MicroSecure.ServiceDefaults.Posture;
 using MicroSecure.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;
@@ -57,22 +58,39 @@ public sealed partial class AuditRunner(
         var checks = new List<CheckResult>();
         foreach (var (name, posture, problem) in await ReadPosturesAsync(settings, cancellationToken))
         {
-            var service = new AuditedService { Service = name, Reachable = posture is not null, Problem = Clip(problem, AuditLimits.Text) };
-            if (posture is not null)
+            var service = new AuditedService { Service = Text(name, AuditLimits.Name)!, Reachable = false, Problem = Text(problem, AuditLimits.Text) };
+            if (posture is not null && Implausible(posture) is { } implausible)
             {
-                var uses = posture.Packages
-                    .Select(p => NuGet.Versioning.NuGetVersion.TryParse(p.Version, out var version) ? new PackageUse(p.Name, version, p.Direct, name) : null)
-                    .OfType<PackageUse>()
-                    .ToList();
-                packages.AddRange(uses);
-                service.Environment = Clip(posture.Environment, AuditLimits.Name);
-                service.ReportedAt = DateTime.SpecifyKind(posture.ReportedAt, DateTimeKind.Utc);
-                service.Packages = uses.Count;
-                checks.AddRange(PostureEvaluator.Evaluate(name, posture, settings.Baseline));
+                service.Problem = implausible;
             }
-            else
+            else if (posture is not null)
             {
-                LogPostureUnavailable(name, problem ?? "unknown");
+                // A service describes itself: a hostile or broken document marks that service as not audited, and the
+                // run goes on with the others.
+                try
+                {
+                    var uses = posture.Packages
+                        .Where(p => p.Name.Length > 0)
+                        .Select(p => NuGet.Versioning.NuGetVersion.TryParse(p.Version, out var version) ? new PackageUse(p.Name, version, p.Direct, name) : null)
+                        .OfType<PackageUse>()
+                        .ToList();
+                    checks.AddRange(PostureEvaluator.Evaluate(name, posture, settings.Baseline));
+                    packages.AddRange(uses);
+                    service.Reachable = true;
+                    service.Environment = Text(posture.Environment, AuditLimits.Name);
+                    service.ReportedAt = DateTime.SpecifyKind(posture.ReportedAt, DateTimeKind.Utc);
+                    service.Packages = uses.Count;
+                }
+                catch (Exception exception) when (exception is OverflowException or ArgumentException)
+                {
+                    checks.RemoveAll(c => c.Target == name && c.Kind == CheckKinds.Setting);
+                    service.Problem = $"the posture document holds values no service reports ({exception.GetType().Name})";
+                }
+            }
+
+            if (!service.Reachable)
+            {
+                LogPostureUnavailable(name, service.Problem ?? "unknown");
             }
 
             audited.Add(service);
@@ -82,7 +100,7 @@ public sealed partial class AuditRunner(
 
         if (settings.GatewayUrl is { } gateway && settings.Probes.Count > 0)
         {
-            var probe = new SurfaceProbe(httpClients.CreateClient(SurfaceProbe.HttpClientName));
+            var probe = new SurfaceProbe(httpClients.CreateClient(SurfaceProbe.HttpClientName), settings.RequestTimeout);
             checks.AddRange(await probe.RunAsync(gateway, settings.Probes, settings.Baseline, cancellationToken));
         }
 
@@ -90,7 +108,7 @@ public sealed partial class AuditRunner(
         {
             StartedAt = started,
             CompletedAt = timeProvider.GetUtcNow().UtcDateTime,
-            Trigger = Clip(trigger, AuditLimits.Name)!,
+            Trigger = Text(trigger, AuditLimits.Name)!,
             AdvisoriesUpdated = sources.Where(s => s.NewestModified is not null).Max(s => s.NewestModified)?.UtcDateTime,
             Critical = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.Critical),
             High = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.High),
@@ -101,35 +119,36 @@ public sealed partial class AuditRunner(
             ProbesFailed = checks.Count(c => c.Kind == CheckKinds.Probe && !c.Passed),
             Sources = [.. sources.Select(s => new AuditSource
             {
-                Name = Clip(s.Name, AuditLimits.Name)!,
+                Name = Text(s.Name, AuditLimits.Name)!,
                 Available = s.Available,
                 Advisories = s.Advisories,
                 NewestModified = s.NewestModified?.UtcDateTime,
-                Problems = Clip(s.Problems.Count == 0 ? null : string.Join('\n', s.Problems), AuditLimits.Problems),
+                Problems = s.Problems.Count == 0 ? null
+                    : SafeText.Clean(string.Join('\n', s.Problems.Select(p => SafeText.Clean(p, AuditLimits.Text))), AuditLimits.Problems, keepNewlines: true),
             })],
             Services = audited,
             Findings = [.. findings.Select(f => new AuditFinding
             {
-                Service = Clip(f.Package.Origin, AuditLimits.Name)!,
-                Package = Clip(f.Package.Id, AuditLimits.Name)!,
-                Version = Clip(f.Package.Version.ToNormalizedString(), AuditLimits.Version)!,
+                Service = Text(f.Package.Origin, AuditLimits.Name)!,
+                Package = Text(f.Package.Id, AuditLimits.Name)!,
+                Version = Text(f.Package.Version.ToNormalizedString(), AuditLimits.Version)!,
                 Direct = f.Package.Direct,
-                AdvisoryId = Clip(f.Advisory.Id, AuditLimits.Name)!,
-                Aliases = Clip(f.Advisory.Aliases.Count == 0 ? null : string.Join(", ", f.Advisory.Aliases), AuditLimits.Text),
+                AdvisoryId = Text(f.Advisory.Id, AuditLimits.Name)!,
+                Aliases = Text(f.Advisory.Aliases.Count == 0 ? null : string.Join(", ", f.Advisory.Aliases), AuditLimits.Text),
                 Severity = f.Advisory.Severity.ToString(),
-                Summary = Clip(f.Advisory.Summary, AuditLimits.Text),
+                Summary = Text(f.Advisory.Summary, AuditLimits.Text),
                 Url = f.Advisory.Url is { } url && url.AbsoluteUri.Length <= AuditLimits.Url ? url.AbsoluteUri : null,
-                FixedIn = Clip(f.FixedIn?.ToNormalizedString(), AuditLimits.Version),
-                Source = Clip(f.Advisory.Source, AuditLimits.Severity)!,
+                FixedIn = Text(f.FixedIn?.ToNormalizedString(), AuditLimits.Version),
+                Source = Text(f.Advisory.Source, AuditLimits.Severity)!,
             })],
             Checks = [.. checks.Select(c => new PostureCheck
             {
-                Target = Clip(c.Target, AuditLimits.Name)!,
+                Target = Text(c.Target, AuditLimits.Name)!,
                 Kind = c.Kind,
-                Category = Clip(c.Category, AuditLimits.Name)!,
-                Name = Clip(c.Name, AuditLimits.Name)!,
-                Expected = Clip(c.Expected, AuditLimits.Text)!,
-                Actual = Clip(c.Actual, AuditLimits.Text)!,
+                Category = Text(c.Category, AuditLimits.Name)!,
+                Name = Text(c.Name, AuditLimits.Name)!,
+                Expected = Text(c.Expected, AuditLimits.Text)!,
+                Actual = Text(c.Actual, AuditLimits.Text)!,
                 Severity = c.Severity.ToString(),
                 Passed = c.Passed,
             })],
@@ -242,17 +261,46 @@ public sealed partial class AuditRunner(
         {
             return (name, null, $"unreachable ({exception.HttpRequestError})");
         }
+        catch (IOException)
+        {
+            return (name, null, "the connection broke while the posture was read");
+        }
         catch (JsonException exception)
         {
             return (name, null, $"the posture document is not a posture (at {exception.Path ?? "$"})");
         }
     }
 
+    /// <summary>
+    /// Why a posture document cannot be what a service reports (null entries in a list, durations that are not
+    /// finite or beyond ten years), or null when it is plausible. Checked before anything reads it.
+    /// </summary>
+    internal static string? Implausible(SecurityPosture posture)
+    {
+        const double TenYears = 10 * 365.25 * 24 * 3600;
+        IEnumerable<IReadOnlyList<string>> lists =
+        [
+            posture.Jwt.Audiences, posture.Jwt.ValidAlgorithms, posture.Jwt.ValidTypes, posture.AuthorizationPolicies, posture.Cors.AllowedOrigins,
+            posture.ForwardedHeaders.KnownProxies, posture.ForwardedHeaders.KnownNetworks, posture.Tokens?.GrantTypes ?? [],
+        ];
+        if (lists.Any(list => list.Any(item => item is null)) || posture.RateLimiting.Policies.Any(p => p?.Name is null) || posture.Packages.Any(p => p is null))
+        {
+            return "the posture document has null entries in a list";
+        }
+
+        double[] durations =
+        [
+            posture.Jwt.ClockSkewSeconds, posture.Requests.TimeoutSeconds, .. posture.RateLimiting.Policies.Select(p => p.WindowSeconds),
+            .. posture.Tokens is { } t ? new[] { t.AccessTokenLifetimeSeconds, t.RefreshTokenLifetimeSeconds, t.RefreshTokenAbsoluteLifetimeSeconds, t.RefreshTokenReuseLeewaySeconds } : [],
+        ];
+        return durations.Any(d => !double.IsFinite(d) || d < 0 || d > TenYears) ? "the posture document holds durations no service has (negative, or beyond ten years)" : null;
+    }
+
     /// <summary><paramref name="path"/> under <paramref name="root"/>, keeping a path prefix the root may have (<c>https://host/orders/</c>).</summary>
     internal static Uri Under(Uri root, string path) =>
         new(root.AbsoluteUri.EndsWith('/') ? root : new Uri(root.AbsoluteUri + "/"), path.TrimStart('/'));
 
-    private static string? Clip(string? value, int length) => value is null || value.Length <= length ? value : value[..(length - 1)] + "…";
+    private static string? Text(string? value, int length) => SafeText.Clean(value, length);
 
     [LoggerMessage(1, LogLevel.Information,
         "Audit run {RunId} ({Trigger}): {Reachable}/{Services} services read, {Packages} package uses, {Findings} findings, {Drift} settings off the baseline, {ProbeFailures} failed active checks.")]

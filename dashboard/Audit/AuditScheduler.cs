@@ -13,28 +13,58 @@ public sealed partial class AuditScheduler(
     TimeProvider timeProvider,
     ILogger<AuditScheduler> logger) : BackgroundService
 {
+    // One waiting request at most: TryWrite is refused while one waits, so requests fold into one run.
     private readonly Channel<string> _requests = Channel.CreateBounded<string>(new BoundedChannelOptions(1)
     {
-        FullMode = BoundedChannelFullMode.DropWrite,
+        FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
     });
 
+    private readonly Lock _gate = new();
+    private DateTimeOffset _lastStarted = DateTimeOffset.MinValue;
     private volatile bool _running;
+    private long _finished;
 
     /// <summary>True while a run is in progress.</summary>
     public bool IsRunning => _running;
 
+    /// <summary>How many runs have ended, well or not: a page that asked for one knows it is over when this moves.</summary>
+    public long Finished => Interlocked.Read(ref _finished);
+
     /// <summary>Why the last run failed, if it did (the store was unreachable, say); null after a good run.</summary>
     public string? LastFailure { get; private set; }
 
-    /// <summary>Asks for a run as soon as possible. False when one is already waiting.</summary>
-    public bool Request(string requestedBy) => _requests.Writer.TryWrite($"on-demand by {requestedBy}");
+    /// <summary>
+    /// Asks for a run as soon as possible. Refused (with the reason) while one is already waiting, or within
+    /// <see cref="AuditOptions.OnDemandCooldown"/> of the last run's start: a held-down button must not turn into
+    /// back-to-back audits of every service.
+    /// </summary>
+    public AuditRequestResult Request(string requestedBy)
+    {
+        lock (_gate)
+        {
+            var wait = _lastStarted + options.CurrentValue.OnDemandCooldown - timeProvider.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                return new(false, $"An audit started less than {options.CurrentValue.OnDemandCooldown.TotalSeconds:0} s ago; try again in {Math.Ceiling(wait.TotalSeconds):0} s.");
+            }
+
+            return _requests.Writer.TryWrite($"on-demand by {requestedBy}")
+                ? new(true, "Requested; it starts in a moment.")
+                : new(false, "An audit is already waiting to start.");
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var trigger = await NextTriggerAsync(options.CurrentValue.StartDelay, "startup", stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
+            lock (_gate)
+            {
+                _lastStarted = timeProvider.GetUtcNow();
+            }
+
             _running = true;
             try
             {
@@ -54,6 +84,7 @@ public sealed partial class AuditScheduler(
             finally
             {
                 _running = false;
+                Interlocked.Increment(ref _finished);
             }
 
             trigger = await NextTriggerAsync(options.CurrentValue.Interval, "schedule", stoppingToken);
@@ -83,3 +114,6 @@ public sealed partial class AuditScheduler(
     [LoggerMessage(1, LogLevel.Error, "The audit run failed.")]
     private partial void LogRunFailed(Exception exception);
 }
+
+/// <summary>Whether an on-demand run was accepted, and what to tell the person who asked.</summary>
+public sealed record AuditRequestResult(bool Accepted, string Message);

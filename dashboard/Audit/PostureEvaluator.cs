@@ -61,6 +61,8 @@ public static class PostureEvaluator
         // JWT validation
         var jwt = posture.Jwt;
         Check("jwt", "authority", "issuer metadata configured", jwt.AuthorityConfigured ? "configured" : "none", DriftSeverity.High, jwt.AuthorityConfigured);
+        Check("jwt", "audiences", "at least one", jwt.Audiences.Count == 0 ? "none: any audience" : string.Join(", ", jwt.Audiences), DriftSeverity.High,
+            jwt.Audiences.Count > 0 || !jwt.AuthorityConfigured);
         var symmetric = jwt.ValidAlgorithms.Where(a => a.StartsWith("HS", StringComparison.OrdinalIgnoreCase) || a.Equals("none", StringComparison.OrdinalIgnoreCase)).ToList();
         var unlisted = jwt.ValidAlgorithms.Except(baseline.AllowedAlgorithms, StringComparer.Ordinal).Except(symmetric).ToList();
         Check("jwt", "symmetric-algorithms", "none", symmetric.Count == 0 ? "none" : string.Join(", ", symmetric), DriftSeverity.Critical, symmetric.Count == 0);
@@ -92,10 +94,10 @@ public static class PostureEvaluator
                 access > baseline.MaxAccessTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, access <= baseline.MaxAccessTokenLifetime);
             var refresh = TimeSpan.FromSeconds(tokens.RefreshTokenLifetimeSeconds);
             Check("tokens", "refresh-token-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenLifetime), Duration(refresh),
-                DriftSeverity.Medium, refresh <= baseline.MaxRefreshTokenLifetime);
+                refresh > baseline.MaxRefreshTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, refresh <= baseline.MaxRefreshTokenLifetime);
             var absolute = TimeSpan.FromSeconds(tokens.RefreshTokenAbsoluteLifetimeSeconds);
             Check("tokens", "refresh-token-absolute-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenAbsoluteLifetime), Duration(absolute),
-                DriftSeverity.Medium, absolute <= baseline.MaxRefreshTokenAbsoluteLifetime);
+                absolute > baseline.MaxRefreshTokenAbsoluteLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, absolute <= baseline.MaxRefreshTokenAbsoluteLifetime);
             Check("tokens", "refresh-token-reuse", "any reuse revokes the chain",
                 tokens.RefreshTokenReuseLeewaySeconds <= 0 ? "any reuse revokes the chain" : $"reuse allowed for {tokens.RefreshTokenReuseLeewaySeconds:0} s",
                 DriftSeverity.Low, tokens.RefreshTokenReuseLeewaySeconds <= 0);
@@ -124,11 +126,8 @@ public static class PostureEvaluator
         }
 
         // Headers
+        // (HSTS is checked where it shows: on the gateway's HTTPS answers, by the active check.)
         Check("headers", "policy", "api or page", posture.Headers.DefaultPolicy, DriftSeverity.Medium, posture.Headers.DefaultPolicy is "api" or "page");
-        if (productionRules)
-        {
-            Check("headers", "hsts", "on", posture.Headers.Hsts ? "on" : "off", DriftSeverity.High, posture.Headers.Hsts);
-        }
 
         // CORS
         var origins = posture.Cors.AllowedOrigins;
@@ -136,6 +135,8 @@ public static class PostureEvaluator
         var extra = origins.Except(baseline.AllowedCorsOrigins, StringComparer.OrdinalIgnoreCase).ToList();
         Check("cors", "origins", baseline.AllowedCorsOrigins.Length == 0 ? "none" : "within " + string.Join(", ", baseline.AllowedCorsOrigins),
             origins.Count == 0 ? "none" : string.Join(", ", origins), wildcard ? DriftSeverity.High : DriftSeverity.Medium, extra.Count == 0 && !wildcard);
+        Check("cors", "credentials", baseline.AllowCorsCredentials ? "any" : "not allowed", posture.Cors.AllowCredentials ? "allowed" : "not allowed",
+            DriftSeverity.Medium, baseline.AllowCorsCredentials || !posture.Cors.AllowCredentials || origins.Count == 0);
 
         // Requests
         var requests = posture.Requests;
@@ -151,11 +152,13 @@ public static class PostureEvaluator
         Check("requests", "max-header-count", "≤ " + baseline.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture),
             requests.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, requests.MaxRequestHeaderCount <= baseline.MaxRequestHeaderCount);
 
-        // Trusted proxies: trusting every address lets any caller choose the client address rate limits and events see.
-        var trustsAll = posture.ForwardedHeaders.KnownNetworks.Any(TrustsEveryone) || posture.ForwardedHeaders.KnownProxies.Any(p => p is "0.0.0.0" or "::");
-        Check("forwarded-headers", "trusted-proxies", "specific proxies only",
-            trustsAll ? "every address" : string.Join(", ", posture.ForwardedHeaders.KnownProxies.Concat(posture.ForwardedHeaders.KnownNetworks).DefaultIfEmpty("loopback")),
-            DriftSeverity.High, !trustsAll);
+        // Trusted proxies: trusting a network that large lets almost any caller choose the client address that
+        // rate limits and events see.
+        var proxies = posture.ForwardedHeaders;
+        var sweeping = proxies.KnownNetworks.Where(IsSweeping).ToList();
+        Check("forwarded-headers", "trusted-proxies", "specific proxies or private networks",
+            proxies.KnownProxies.Count + proxies.KnownNetworks.Count == 0 ? "none" : string.Join(", ", proxies.KnownProxies.Concat(proxies.KnownNetworks)),
+            DriftSeverity.High, sweeping.Count == 0);
 
         // Security events
         Check("events", "collector", "configured", posture.Events.CollectorConfigured ? "configured" : "not configured", DriftSeverity.Medium, posture.Events.CollectorConfigured);
@@ -164,11 +167,19 @@ public static class PostureEvaluator
         return results;
     }
 
-    private static bool TrustsEveryone(string network)
+    // An IPv4 network wider than a /8, or an IPv6 one wider than a /8 (the IPv4-mapped space counts as IPv4).
+    private static bool IsSweeping(string network)
     {
         var slash = network.IndexOf('/', StringComparison.Ordinal);
-        return slash > 0 && IPAddress.TryParse(network[..slash], out _)
-            && int.TryParse(network[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) && prefix == 0;
+        if (slash <= 0 || !IPAddress.TryParse(network[..slash], out var address)
+            || !int.TryParse(network[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix))
+        {
+            return false;
+        }
+
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? prefix < 8
+            : address.IsIPv4MappedToIPv6 ? prefix < 96 + 8
+            : prefix < 8;
     }
 
     private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";

@@ -9,7 +9,7 @@ namespace MicroSecure.Dashboard.Audit;
 /// responses give away. Each probe yields results for its status, every required and forbidden header, the
 /// error body (problem details, no stack trace or exception text) and HSTS where the connection is HTTPS.
 /// </summary>
-public sealed partial class SurfaceProbe(HttpClient http)
+public sealed partial class SurfaceProbe(HttpClient http, TimeSpan timeout)
 {
     /// <summary>The named HttpClient the probes use (no redirects followed, no cookies).</summary>
     public const string HttpClientName = "MicroSecure.Audit.Probe";
@@ -39,67 +39,90 @@ public sealed partial class SurfaceProbe(HttpClient http)
             results.Add(new CheckResult(probe.Name, CheckKinds.Probe, category, name, expected, actual, severity, passed));
 
         var target = AuditRunner.Under(gateway, probe.Path);
-        HttpResponseMessage response;
+        // One limit for the whole exchange, body included: a response that trickles in cannot stall the run.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, target);
             request.Headers.Accept.ParseAdd("application/json");
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            await CheckResponseAsync(probe, target, response, baseline, Check, limit.Token);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            Check("status", "reachable", probe.ExpectedStatus.ToString(CultureInfo.InvariantCulture),
-                exception is HttpRequestException http ? $"unreachable ({http.HttpRequestError})" : "timed out", DriftSeverity.High, passed: false);
-            return results;
+            Check("status", "answered", $"an answer within {timeout.TotalSeconds:0} s", "timed out", DriftSeverity.High, passed: false);
         }
-
-        using (response)
+        catch (HttpRequestException exception)
         {
-            var status = (int)response.StatusCode;
-            Check("status", "status", probe.ExpectedStatus.ToString(CultureInfo.InvariantCulture), status.ToString(CultureInfo.InvariantCulture),
-                status >= 500 ? DriftSeverity.High : DriftSeverity.Medium, status == probe.ExpectedStatus);
-
-            foreach (var (name, expected) in baseline.RequiredHeaders.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                var value = HeaderValue(response, name);
-                var passed = value is not null && (expected.Length == 0 || value.Contains(expected, StringComparison.OrdinalIgnoreCase));
-                Check("headers", name, expected.Length == 0 ? "present" : expected, value ?? "missing", HeaderSeverity(name), passed);
-            }
-
-            if (probe.Api)
-            {
-                var cache = HeaderValue(response, "Cache-Control");
-                Check("headers", "Cache-Control", "no-store", cache ?? "missing", DriftSeverity.Medium,
-                    cache?.Contains("no-store", StringComparison.OrdinalIgnoreCase) == true);
-            }
-
-            foreach (var name in baseline.ForbiddenHeaders.Order(StringComparer.OrdinalIgnoreCase))
-            {
-                var value = HeaderValue(response, name);
-                Check("headers", name, "absent", value is null ? "absent" : value, DriftSeverity.Low, value is null);
-            }
-
-            if (target.Scheme == Uri.UriSchemeHttps)
-            {
-                var hsts = HeaderValue(response, "Strict-Transport-Security");
-                var maxAge = hsts is null ? null : MaxAge().Match(hsts) is { Success: true } m && long.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var age) ? age : (long?)null;
-                Check("tls", "Strict-Transport-Security", "max-age ≥ 31536000; includeSubDomains", hsts ?? "missing", DriftSeverity.High,
-                    maxAge >= 31_536_000 && hsts!.Contains("includeSubDomains", StringComparison.OrdinalIgnoreCase));
-            }
-
-            if (status >= 400)
-            {
-                var mediaType = response.Content.Headers.ContentType?.MediaType;
-                var body = await ReadBoundedAsync(response.Content, cancellationToken);
-                Check("errors", "problem-details", "application/problem+json", mediaType ?? "no body",
-                    DriftSeverity.Low, string.Equals(mediaType, "application/problem+json", StringComparison.OrdinalIgnoreCase));
-                var leak = Leak().Match(body);
-                Check("errors", "no-internals", "no stack trace or exception text", leak.Success ? $"found \"{Excerpt(leak.Value)}\"" : "none found",
-                    DriftSeverity.High, !leak.Success);
-            }
+            Check("status", "answered", probe.ExpectedStatus.ToString(CultureInfo.InvariantCulture), $"unreachable ({exception.HttpRequestError})", DriftSeverity.High, passed: false);
+        }
+        catch (IOException)
+        {
+            Check("status", "answered", "a complete response", "the connection broke mid-response", DriftSeverity.High, passed: false);
         }
 
         return results;
+    }
+
+    private static async Task CheckResponseAsync(
+        ProbeOptions probe, Uri target, HttpResponseMessage response, PostureBaseline baseline,
+        Action<string, string, string, string, DriftSeverity, bool> check, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        check("status", "status", probe.ExpectedStatus.ToString(CultureInfo.InvariantCulture), status.ToString(CultureInfo.InvariantCulture),
+            status >= 500 ? DriftSeverity.High : DriftSeverity.Medium, status == probe.ExpectedStatus);
+
+        foreach (var (name, expected) in baseline.RequiredHeaders.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            var value = HeaderValue(response, name);
+            var passed = value is not null && (expected.Length == 0 || value.Contains(expected, StringComparison.OrdinalIgnoreCase));
+            check("headers", name, expected.Length == 0 ? "present" : expected, value ?? "missing", HeaderSeverity(name), passed);
+        }
+
+        if (probe.Api)
+        {
+            var cache = HeaderValue(response, "Cache-Control");
+            check("headers", "Cache-Control", "no-store", cache ?? "missing", DriftSeverity.Medium,
+                cache?.Contains("no-store", StringComparison.OrdinalIgnoreCase) == true);
+        }
+
+        foreach (var name in baseline.ForbiddenHeaders.Order(StringComparer.OrdinalIgnoreCase))
+        {
+            var value = HeaderValue(response, name);
+            check("headers", name, "absent", value ?? "absent", DriftSeverity.Low, value is null);
+        }
+
+        if (target.Scheme == Uri.UriSchemeHttps)
+        {
+            var hsts = HeaderValue(response, "Strict-Transport-Security");
+            var maxAge = hsts is not null && MaxAge().Match(hsts) is { Success: true } m
+                && long.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var age) ? age : (long?)null;
+            check("tls", "Strict-Transport-Security", "max-age ≥ 31536000; includeSubDomains", hsts ?? "missing", DriftSeverity.High,
+                maxAge >= 31_536_000 && hsts!.Contains("includeSubDomains", StringComparison.OrdinalIgnoreCase));
+        }
+
+        if (status >= 400)
+        {
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            var body = await ReadBoundedAsync(response.Content, cancellationToken);
+            check("errors", "problem-details", "application/problem+json", mediaType ?? "no body",
+                DriftSeverity.Low, string.Equals(mediaType, "application/problem+json", StringComparison.OrdinalIgnoreCase));
+            Match leak;
+            try
+            {
+                leak = Leak().Match(body);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // A body built to make the pattern slow is itself suspicious: report it rather than pass it.
+                check("errors", "no-internals", "no stack trace or exception text", "body could not be checked in time", DriftSeverity.Medium, false);
+                return;
+            }
+
+            check("errors", "no-internals", "no stack trace or exception text", leak.Success ? $"found \"{Excerpt(leak.Value)}\"" : "none found",
+                DriftSeverity.High, !leak.Success);
+        }
     }
 
     // Framing and sniffing protections matter more than the informational ones.

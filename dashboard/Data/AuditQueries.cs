@@ -19,6 +19,19 @@ public sealed class AuditQueries(SecurityDbContext db, TimeProvider time)
             .OrderByDescending(r => r.CompletedAt).ThenByDescending(r => r.Id)
             .FirstOrDefaultAsync(cancellationToken);
 
+    /// <summary>The latest run's id: cheap, so an open page reads a whole run only when there is a new one.</summary>
+    public Task<long?> LatestRunIdAsync(CancellationToken cancellationToken) =>
+        db.AuditRuns.OrderByDescending(r => r.CompletedAt).ThenByDescending(r => r.Id).Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>For each service, when a run last read its posture (by the dashboard's clock, not the service's).</summary>
+    public async Task<IReadOnlyDictionary<string, DateTime>> LastAuditedAsync(CancellationToken cancellationToken) =>
+        await (from service in db.Set<AuditedService>()
+               where service.Reachable
+               join run in db.AuditRuns on service.RunId equals run.Id
+               group run.CompletedAt by service.Service into audits
+               select new { Service = audits.Key, Last = audits.Max() })
+            .ToDictionaryAsync(s => s.Service, s => DateTime.SpecifyKind(s.Last, DateTimeKind.Utc), StringComparer.Ordinal, cancellationToken);
+
     /// <summary>The totals of the last <paramref name="count"/> runs, oldest first: the trend.</summary>
     public async Task<IReadOnlyList<AuditRun>> HistoryAsync(int count, CancellationToken cancellationToken)
     {

@@ -27,6 +27,9 @@ public abstract class AppHostFixture : IAsyncLifetime
 
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "microsecure-e2e-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>The dashboard's OSV folder for the run (outside the data folder, which only embedded mode may create).</summary>
+    public string AdvisoryPath { get; } = Path.Combine(Path.GetTempPath(), "microsecure-e2e-advisories-" + Guid.NewGuid().ToString("N"));
+
     /// <summary>The seeded admin's password, given to the AppHost as its parameter.</summary>
     public string AdminPassword { get; } = "pw-" + Guid.NewGuid().ToString("N");
 
@@ -105,8 +108,9 @@ public abstract class AppHostFixture : IAsyncLifetime
         // The audit reads the real advisory files plus one test advisory on the Npgsql the services really
         // deploy, so the pages have a finding to show; and it starts at once.
         builder.CreateResourceBuilder(dashboard)
-            .WithEnvironment("Dashboard__Audit__OsvFolder", TestAdvisories.Create(Path.Combine(DataPath, "advisories")))
-            .WithEnvironment("Dashboard__Audit__StartDelay", "00:00:00");
+            .WithEnvironment("Dashboard__Audit__OsvFolder", TestAdvisories.Create(AdvisoryPath))
+            .WithEnvironment("Dashboard__Audit__StartDelay", "00:00:00")
+            .WithEnvironment("Dashboard__Audit__OnDemandCooldown", "00:00:00");
         // Drift the posture page must flag: a clock skew start-up validation accepts (up to 2 min) but the baseline does not (30 s).
         var orders = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "orders");
         builder.CreateResourceBuilder(orders).WithEnvironment("Security__Jwt__ClockSkew", DriftedClockSkew);
@@ -131,9 +135,9 @@ public abstract class AppHostFixture : IAsyncLifetime
             await _app.DisposeAsync();
         }
 
-        if (Directory.Exists(DataPath))
+        foreach (var folder in new[] { DataPath, AdvisoryPath }.Where(Directory.Exists))
         {
-            Directory.Delete(DataPath, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
 
         GC.SuppressFinalize(this);

@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
 
@@ -47,6 +49,23 @@ public sealed class AuditRunTests : IAsyncLifetime
         _services.MapGet("/denied/security/posture", () => Results.StatusCode(StatusCodes.Status403Forbidden));
         _services.MapGet("/partial/security/posture", () => Results.Text("""{"service":"partial","environment":"Production"}""", "application/json"));
         _services.MapGet("/big/security/posture", () => Results.Text("{\"packages\":[" + new string(' ', 200_000) + "]}", "application/json"));
+        // The same, streamed without a length: only counting what arrives can stop it.
+        _services.MapGet("/streamed/security/posture", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("{\"packages\":[");
+            for (var i = 0; i < 50; i++)
+            {
+                await context.Response.WriteAsync(new string(' ', 4096));
+                await context.Response.Body.FlushAsync();
+            }
+
+            await context.Response.WriteAsync("]}");
+        });
+        // Hostile self-descriptions: an absurd duration, a null inside a list, a NUL character PostgreSQL refuses.
+        _services.MapGet("/absurd/security/posture", () => Results.Text(Hostile(p => p["jwt"]!["clockSkewSeconds"] = 1e300), "application/json"));
+        _services.MapGet("/nulls/security/posture", () => Results.Text(Hostile(p => p["jwt"]!["validAlgorithms"] = new JsonArray("RS256", null)), "application/json"));
+        _services.MapGet("/nul-char/security/posture", () => Results.Text(Hostile(p => p["environment"] = "Prod\u0000uction\u202e"), "application/json"));
         // NuGet feeds without vulnerability data, broken, or too big.
         _services.MapGet("/nofeed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":"x","@type":"PackageBaseAddress/3.0.0"}]}""", "application/json"));
         _services.MapGet("/malformed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id""", "application/json"));
@@ -54,7 +73,6 @@ public sealed class AuditRunTests : IAsyncLifetime
         await _services.StartAsync(Xunit.TestContext.Current.CancellationToken);
         _root = new Uri(_services.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-        _store = await SecurityStore.CreateAsync("sqlite");
         _context.JSInterop.Mode = JSRuntimeMode.Loose;
         _context.Services.AddMudServices();
         _context.Services.AddLogging();
@@ -71,12 +89,13 @@ public sealed class AuditRunTests : IAsyncLifetime
         _context.Services.AddSingleton<AuditRunner>();
         _context.Services.AddSingleton<AuditScheduler>();
         _context.Services.AddScoped<AuditQueries>();
-        _store.Register(_context.Services);
         _context.AddAuthorization().SetAuthorized("admin");
     }
 
-    private void Configure(string? feed)
+    private async Task ConfigureAsync(string? feed, string provider = "sqlite", params string[] services)
     {
+        _store = await SecurityStore.CreateAsync(provider);
+        _store.Register(_context.Services);
         _context.Services.AddOptions<AuditOptions>().Configure(o =>
         {
             o.IncludeSelf = false;
@@ -85,11 +104,18 @@ public sealed class AuditRunTests : IAsyncLifetime
             o.MaxFeedPageBytes = 100_000;
             o.MaxPostureBytes = 64 * 1024;
             o.Baseline = new PostureBaseline { AllowedAlgorithms = ["RS256"], RequiredTokenTypes = ["at+jwt"], ForbiddenGrantTypes = ["password"] };
-            foreach (var name in new[] { "legacy", "denied", "partial", "big" })
+            foreach (var name in services.Length > 0 ? services : ["legacy", "denied", "partial", "big", "streamed"])
             {
                 o.Services[name] = new Uri(_root, "/" + name + "/");
             }
         });
+    }
+
+    private static string Hostile(Action<JsonNode> change)
+    {
+        var posture = JsonSerializer.SerializeToNode(LegacyPosture(), JsonSerializerOptions.Web)!;
+        change(posture);
+        return posture.ToJsonString();
     }
 
     private static SecurityPosture LegacyPosture() => new(
@@ -109,7 +135,7 @@ public sealed class AuditRunTests : IAsyncLifetime
     [InlineData("http://127.0.0.1:1/v3/index.json", "unreachable")]
     public async Task TheDependenciesPage_ShowsTheVulnerablePackage_AndEachFeedsStateInPlainWords(string? feed, string? problem)
     {
-        Configure(feed);
+        await ConfigureAsync(feed);
         var run = await _context.Services.GetRequiredService<AuditRunner>().RunAsync("test", Xunit.TestContext.Current.CancellationToken);
 
         // The one finding: log4net 2.0.8 in the legacy service, from the OSV files.
@@ -141,13 +167,14 @@ public sealed class AuditRunTests : IAsyncLifetime
         Assert.Contains("answered 403", Problem("denied"), StringComparison.Ordinal);
         Assert.Contains("not a posture", Problem("partial"), StringComparison.Ordinal);
         Assert.Contains("larger than", Problem("big"), StringComparison.Ordinal);
+        Assert.Contains("larger than", Problem("streamed"), StringComparison.Ordinal);
         Assert.Contains("audited", Problem("legacy"), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ThePosturePage_FlagsTheDriftedSetting_AndShowsPassedChecksOnRequest()
     {
-        Configure(null);
+        await ConfigureAsync(null);
         await _context.Services.GetRequiredService<AuditRunner>().RunAsync("test", Xunit.TestContext.Current.CancellationToken);
 
         var page = _context.Render<Posture>();
@@ -161,9 +188,73 @@ public sealed class AuditRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HostilePostureDocuments_MarkTheirServiceOnly_AndTheRunIsStoredOnPostgreSql()
+    {
+        await ConfigureAsync(null, "postgres", "legacy", "absurd", "nulls", "nul-char");
+
+        var run = await _context.Services.GetRequiredService<AuditRunner>().RunAsync("test", Xunit.TestContext.Current.CancellationToken);
+
+        await using var db = _store.NewContext();
+        var stored = await db.AuditRuns.Include(r => r.Services).SingleAsync(r => r.Id == run.Id, Xunit.TestContext.Current.CancellationToken);
+        var services = stored.Services.ToDictionary(s => s.Service);
+        Assert.Contains("durations", services["absurd"].Problem, StringComparison.Ordinal);
+        Assert.Contains("null entries", services["nulls"].Problem, StringComparison.Ordinal);
+        Assert.False(services["absurd"].Reachable || services["nulls"].Reachable);
+        // Read, with its odd characters made visible rather than stored.
+        Assert.True(services["nul-char"].Reachable);
+        Assert.Equal("Prod?uction?", services["nul-char"].Environment);
+        Assert.True(services["legacy"].Reachable);
+        Assert.Equal(2, stored.Critical);
+        Assert.DoesNotContain(run.Checks, c => c.Target is "absurd" or "nulls");
+
+        // The page over PostgreSQL: a service never read shows so; the others when they were.
+        var page = _context.Render<Dependencies>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=service-audits] tr[data-service=absurd]")));
+        Assert.Contains("never", page.Find("[data-testid=service-audits] tr[data-service=absurd]").TextContent, StringComparison.Ordinal);
+        Assert.Contains(stored.CompletedAt.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+            page.Find("[data-testid=service-audits] tr[data-service=legacy]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnOnDemandRequest_WakesTheScheduler_AndAnotherTooSoonIsRefused()
+    {
+        await ConfigureAsync(null, "sqlite", "legacy");
+        _context.Services.Configure<AuditOptions>(o =>
+        {
+            o.StartDelay = TimeSpan.FromHours(1);
+            o.Interval = TimeSpan.FromHours(1);
+            o.OnDemandCooldown = TimeSpan.FromMinutes(5);
+        });
+        var scheduler = _context.Services.GetRequiredService<AuditScheduler>();
+        var ct = Xunit.TestContext.Current.CancellationToken;
+        await scheduler.StartAsync(ct);
+        try
+        {
+            Assert.True(scheduler.Request("alice").Accepted);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (scheduler.Finished == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the requested run did not finish within 60 s");
+                await Task.Delay(50, ct);
+            }
+
+            var refused = scheduler.Request("alice");
+            Assert.False(refused.Accepted);
+            Assert.Contains("try again", refused.Message, StringComparison.Ordinal);
+            Assert.Null(scheduler.LastFailure);
+            await using var db = _store.NewContext();
+            Assert.Equal("on-demand by alice", (await db.AuditRuns.SingleAsync(ct)).Trigger);
+        }
+        finally
+        {
+            await scheduler.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task EveryRun_IsKept_ForTheTrend()
     {
-        Configure(null);
+        await ConfigureAsync(null);
         var runner = _context.Services.GetRequiredService<AuditRunner>();
         await runner.RunAsync("first", Xunit.TestContext.Current.CancellationToken);
         await runner.RunAsync("second", Xunit.TestContext.Current.CancellationToken);

@@ -55,7 +55,7 @@ public sealed class PostureEvaluatorTests
 
         Assert.DoesNotContain(checks, c => !c.Passed);
         Assert.Contains(checks, c => c.Name == "clock-skew" && c.Actual == "30 s");
-        Assert.Contains(checks, c => c.Name == "hsts" && c.Actual == "on");
+        Assert.Contains(checks, c => c.Name == "https-metadata" && c.Actual == "required");
     }
 
     [Fact]
@@ -138,12 +138,24 @@ public sealed class PostureEvaluatorTests
         Assert.Equal(DriftSeverity.Critical, failures["tokens/grant-types"].Severity);
     }
 
-    [Fact]
-    public void TrustingEveryAddressForForwardedHeaders_IsHigh()
+    [Theory]
+    [InlineData("0.0.0.0/0", true)]
+    [InlineData("0.0.0.0/1", true)]
+    [InlineData("::/0", true)]
+    [InlineData("::ffff:0:0/96", true)]
+    [InlineData("10.0.0.0/8", false)]
+    [InlineData("100.100.0.0/16", false)]
+    [InlineData("2000::/3", true)]
+    [InlineData("fd00::/8", false)]
+    [InlineData("fd12:3456::/32", false)]
+    public void TrustingAVastNetworkForForwardedHeaders_IsHigh(string network, bool drift)
     {
-        var posture = Describe(new() { ["Security:ForwardedHeaders:KnownNetworks:0"] = "0.0.0.0/0" });
+        var posture = Describe(new() { ["Security:ForwardedHeaders:KnownNetworks:0"] = network });
 
-        Assert.Equal(DriftSeverity.High, Failures(posture)["forwarded-headers/trusted-proxies"].Severity);
+        var failures = Failures(posture);
+
+        Assert.Equal(drift, failures.ContainsKey("forwarded-headers/trusted-proxies"));
+        Assert.True(!drift || failures["forwarded-headers/trusted-proxies"].Severity == DriftSeverity.High);
     }
 
     [Fact]
@@ -154,7 +166,6 @@ public sealed class PostureEvaluatorTests
         var strict = Failures(posture);
         Assert.Equal(DriftSeverity.High, strict["environment/environment"].Severity);
         Assert.Equal(DriftSeverity.High, strict["jwt/https-metadata"].Severity);
-        Assert.Equal(DriftSeverity.High, strict["headers/hsts"].Severity);
 
         var local = Baseline();
         local.AllowDevelopment = true;

@@ -56,6 +56,18 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
                 "System.InvalidOperationException: Sequence contains no elements\n   at Orders.Apis.OrdersApi.PlaceAsync(Order order) in /src/Orders/Apis/OrdersApi.cs:line 42",
                 "text/plain", statusCode: 500);
         });
+        // An error whose body trickles in for longer than any probe waits.
+        _service.MapGet("/api/trickle", async (HttpContext context) =>
+        {
+            context.Response.StatusCode = 500;
+            context.Response.ContentType = "application/problem+json";
+            for (var i = 0; i < 30 && !context.RequestAborted.IsCancellationRequested; i++)
+            {
+                await context.Response.WriteAsync(" ", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(500, context.RequestAborted);
+            }
+        });
         await _service.StartAsync(TestContext.Current.CancellationToken);
         _root = new Uri(_service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
@@ -67,10 +79,10 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
         ForbiddenHeaders = ["Server", "X-Powered-By"],
     };
 
-    private async Task<IReadOnlyList<CheckResult>> ProbeAsync(string path, int expectedStatus)
+    private async Task<IReadOnlyList<CheckResult>> ProbeAsync(string path, int expectedStatus, double timeoutSeconds = 10)
     {
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
-        return await new SurfaceProbe(http).RunAsync(_root, [new ProbeOptions { Name = "probe", Path = path, ExpectedStatus = expectedStatus }], Baseline(), TestContext.Current.CancellationToken);
+        return await new SurfaceProbe(http, TimeSpan.FromSeconds(timeoutSeconds)).RunAsync(_root, [new ProbeOptions { Name = "probe", Path = path, ExpectedStatus = expectedStatus }], Baseline(), TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -115,11 +127,20 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABodyThatTricklesIn_StopsAtTheTimeout_AsAFailure()
+    {
+        var results = await ProbeAsync("/api/trickle", 404, timeoutSeconds: 1);
+
+        var timedOut = Assert.Single(results, r => r.Actual == "timed out");
+        Assert.Equal(DriftSeverity.High, timedOut.Severity);
+    }
+
+    [Fact]
     public async Task AnUnreachableGateway_IsOneClearFailure()
     {
         var closed = new Uri("http://127.0.0.1:1/");
         using var http = new HttpClient();
-        var results = await new SurfaceProbe(http).RunAsync(closed, [new ProbeOptions { Name = "probe", Path = "/api/ok" }], Baseline(), TestContext.Current.CancellationToken);
+        var results = await new SurfaceProbe(http, TimeSpan.FromSeconds(10)).RunAsync(closed, [new ProbeOptions { Name = "probe", Path = "/api/ok" }], Baseline(), TestContext.Current.CancellationToken);
 
         var failed = Assert.Single(results);
         Assert.False(failed.Passed);

@@ -1,0 +1,24 @@
+using MudBlazor;
+
+namespace MicroSecure.Dashboard.Components.Widgets;
+
+/// <summary>How the pages order and colour severities (events', advisories' and drift's share the names).</summary>
+public static class SeverityStyle
+{
+    public static int Rank(string severity) => severity switch
+    {
+        "Critical" => 4,
+        "High" => 3,
+        "Medium" => 2,
+        "Low" => 1,
+        _ => 0,
+    };
+
+    public static Color Color(string severity) => severity switch
+    {
+        "Critical" or "High" => MudBlazor.Color.Error,
+        "Medium" => MudBlazor.Color.Warning,
+        "Low" => MudBlazor.Color.Info,
+        _ => MudBlazor.Color.Default,
+    };
+}
