@@ -15,10 +15,11 @@ public abstract partial class AppHostTests<TFixture>
         await dependencies.GotoAsync(new Uri(Fixture.DashboardUrl, "/dependencies").ToString());
         await dependencies.GetByTestId("audit-now").WaitForAsync();
 
-        // A run on demand, now that every service is up (the start-up run may have been too early for some).
+        // A run on demand, now that every service is up (the start-up run may have been too early for some). The
+        // button is enabled once the page is live; the click waits for that.
         await dependencies.GetByTestId("audit-now").ClickAsync();
         var row = dependencies.Locator($"[data-testid=findings] tr[data-advisory={TestAdvisories.Id}]");
-        await WaitForAuditAsync(async () =>
+        await WaitForAuditAsync(dependencies, async () =>
             await row.CountAsync() == 1
             && await dependencies.Locator("[data-testid=service-audits] tr[data-service]").CountAsync() == AppHostFixture.Services.Length
             && await dependencies.GetByTestId("service-problem").CountAsync() == 0,
@@ -50,7 +51,7 @@ public abstract partial class AppHostTests<TFixture>
 
         // The active check through the gateway passes, and shows every check once asked.
         await posture.GetByTestId("probe-checks-empty").WaitForAsync();
-        await posture.GetByText("Show passed checks too").ClickAsync();
+        await posture.Locator(".mud-switch input").ClickAsync();
         var frameOptions = posture.Locator("[data-testid=probe-checks] tr[data-target=orders-anonymous][data-check='headers/X-Frame-Options']");
         await frameOptions.WaitForAsync();
         Assert.Equal("true", await frameOptions.GetAttributeAsync("data-passed"));
@@ -61,12 +62,18 @@ public abstract partial class AppHostTests<TFixture>
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
 
-    private static async Task WaitForAuditAsync(Func<Task<bool>> condition, string what)
+    private static async Task WaitForAuditAsync(IPage page, Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + AuditWithin;
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"Not seen within {AuditWithin.TotalSeconds} s: {what}");
+            if (DateTime.UtcNow >= deadline)
+            {
+                // What the page showed instead, for whoever reads the failure.
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"{Mode}-dependencies-failed.png"), FullPage = true });
+                Assert.Fail($"Not seen within {AuditWithin.TotalSeconds} s: {what}. The page said: {await page.Locator(".mud-main-content").InnerTextAsync()}");
+            }
+
             await Task.Delay(1000, TestContext.Current.CancellationToken);
         }
     }
