@@ -1,11 +1,7 @@
 using System.Text.Json;
 using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MicroSecure.Audit.Tests;
 
@@ -22,19 +18,16 @@ public sealed class PostureInventoryTests : IAsyncLifetime
           "not an object"]}
         """;
 
-    private WebApplication _server = default!;
+    private LoopbackServer _server = default!;
     private Uri _root = default!;
 
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
-        _server.MapGet("/security/posture", (HttpContext context) => context.Request.Headers.Authorization == "Bearer read-token"
-            ? Results.Text(Posture, "application/json")
-            : Results.StatusCode(StatusCodes.Status401Unauthorized));
-        await _server.StartAsync(TestContext.Current.CancellationToken);
-        _root = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _server = await LoopbackServer.StartAsync(server => server.MapGet("/security/posture", (HttpContext context) =>
+            context.Request.Headers.Authorization == "Bearer read-token"
+                ? Results.Text(Posture, "application/json")
+                : Results.StatusCode(StatusCodes.Status401Unauthorized)), TestContext.Current.CancellationToken);
+        _root = _server.Root;
     }
 
     [Fact]

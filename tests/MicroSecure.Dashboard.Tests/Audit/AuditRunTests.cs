@@ -7,9 +7,6 @@ using MicroSecure.ServiceDefaults.RateLimiting;
 using MicroSecure.ServiceDefaults.Security;
 using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -28,52 +25,16 @@ public sealed class AuditRunTests : IAsyncLifetime
     private const string Token = "audit-token";
 
     private readonly BunitContext _context = new();
-    private WebApplication _services = default!;
+    private LoopbackServer _services = default!;
     private Uri _root = default!;
     private SecurityStore _store = default!;
 
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _services = builder.Build();
-        _services.MapPost("/connect/token", async (HttpContext context) =>
-        {
-            var form = await context.Request.ReadFormAsync();
-            return form["client_id"] == "dashboard-service" && form["client_secret"] == "secret" && form["scope"] == PostureExtensions.ReadPolicy
-                ? Results.Json(new { access_token = Token, expires_in = 300 })
-                : Results.StatusCode(StatusCodes.Status400BadRequest);
-        });
-        _services.MapGet("/legacy/security/posture", (HttpContext context) =>
-            context.Request.Headers.Authorization == "Bearer " + Token ? Results.Json(LegacyPosture()) : Results.StatusCode(StatusCodes.Status401Unauthorized));
-        _services.MapGet("/denied/security/posture", () => Results.StatusCode(StatusCodes.Status403Forbidden));
-        _services.MapGet("/partial/security/posture", () => Results.Text("""{"service":"partial","environment":"Production"}""", "application/json"));
-        _services.MapGet("/big/security/posture", () => Results.Text("{\"packages\":[" + new string(' ', 200_000) + "]}", "application/json"));
-        // The same, streamed without a length: only counting what arrives can stop it.
-        _services.MapGet("/streamed/security/posture", async (HttpContext context) =>
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync("{\"packages\":[");
-            for (var i = 0; i < 50; i++)
-            {
-                await context.Response.WriteAsync(new string(' ', 4096));
-                await context.Response.Body.FlushAsync();
-            }
-
-            await context.Response.WriteAsync("]}");
-        });
-        // Hostile self-descriptions: an absurd duration, a null inside a list, a NUL character PostgreSQL refuses.
-        _services.MapGet("/absurd/security/posture", () => Results.Text(Hostile(p => p["jwt"]!["clockSkewSeconds"] = 1e300), "application/json"));
-        _services.MapGet("/nulls/security/posture", () => Results.Text(Hostile(p => p["jwt"]!["validAlgorithms"] = new JsonArray("RS256", null)), "application/json"));
-        _services.MapGet("/nul-char/security/posture", () => Results.Text(Hostile(p => p["environment"] = "Prod\u0000uction\u202e"), "application/json"));
-        // NuGet feeds without vulnerability data, broken, or too big.
-        _services.MapGet("/nofeed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":"x","@type":"PackageBaseAddress/3.0.0"}]}""", "application/json"));
-        _services.MapGet("/malformed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id""", "application/json"));
-        _services.MapGet("/huge/index.json", () => Results.Text("{\"resources\":[" + new string(' ', 200_000) + "]}", "application/json"));
-        await _services.StartAsync(Xunit.TestContext.Current.CancellationToken);
-        _root = new Uri(_services.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-
+        _services = await LoopbackServer.StartAsync(Map, Xunit.TestContext.Current.CancellationToken);
+        _root = _services.Root;
         _context.JSInterop.Mode = JSRuntimeMode.Loose;
+
         _context.Services.AddMudServices();
         _context.Services.AddLogging();
         _context.Services.AddHttpClient();
@@ -90,6 +51,43 @@ public sealed class AuditRunTests : IAsyncLifetime
         _context.Services.AddSingleton<AuditScheduler>();
         _context.Services.AddScoped<AuditQueries>();
         _context.AddAuthorization().SetAuthorized("admin");
+    }
+
+    private static void Map(WebApplication services)
+    {
+        services.MapPost("/connect/token", async (HttpContext context) =>
+        {
+            var form = await context.Request.ReadFormAsync();
+            return form["client_id"] == "dashboard-service" && form["client_secret"] == "secret" && form["scope"] == PostureExtensions.ReadPolicy
+                ? Results.Json(new { access_token = Token, expires_in = 300 })
+                : Results.StatusCode(StatusCodes.Status400BadRequest);
+        });
+        services.MapGet("/legacy/security/posture", (HttpContext context) =>
+            context.Request.Headers.Authorization == "Bearer " + Token ? Results.Json(LegacyPosture()) : Results.StatusCode(StatusCodes.Status401Unauthorized));
+        services.MapGet("/denied/security/posture", () => Results.StatusCode(StatusCodes.Status403Forbidden));
+        services.MapGet("/partial/security/posture", () => Results.Text("""{"service":"partial","environment":"Production"}""", "application/json"));
+        services.MapGet("/big/security/posture", () => Results.Text("{\"packages\":[" + new string(' ', 200_000) + "]}", "application/json"));
+        // The same, streamed without a length: only counting what arrives can stop it.
+        services.MapGet("/streamed/security/posture", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("{\"packages\":[");
+            for (var i = 0; i < 50; i++)
+            {
+                await context.Response.WriteAsync(new string(' ', 4096));
+                await context.Response.Body.FlushAsync();
+            }
+
+            await context.Response.WriteAsync("]}");
+        });
+        // Hostile self-descriptions: an absurd duration, a null inside a list, a NUL character PostgreSQL refuses.
+        services.MapGet("/absurd/security/posture", () => Results.Text(Hostile(p => p["jwt"]!["clockSkewSeconds"] = 1e300), "application/json"));
+        services.MapGet("/nulls/security/posture", () => Results.Text(Hostile(p => p["jwt"]!["validAlgorithms"] = new JsonArray("RS256", null)), "application/json"));
+        services.MapGet("/nul-char/security/posture", () => Results.Text(Hostile(p => p["environment"] = "Prod\u0000uction\u202e"), "application/json"));
+        // NuGet feeds without vulnerability data, broken, or too big.
+        services.MapGet("/nofeed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":"x","@type":"PackageBaseAddress/3.0.0"}]}""", "application/json"));
+        services.MapGet("/malformed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id""", "application/json"));
+        services.MapGet("/huge/index.json", () => Results.Text("{\"resources\":[" + new string(' ', 200_000) + "]}", "application/json"));
     }
 
     private async Task ConfigureAsync(string? feed, string provider = "sqlite", params string[] services)
@@ -109,6 +107,14 @@ public sealed class AuditRunTests : IAsyncLifetime
                 o.Services[name] = new Uri(_root, "/" + name + "/");
             }
         });
+    }
+
+    // The pages enable their controls once interactive, as on a live circuit. (Set last: reading the renderer
+    // closes the container to new registrations.)
+    private IRenderedComponent<TPage> RenderPage<TPage>() where TPage : Microsoft.AspNetCore.Components.IComponent
+    {
+        _context.Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        return _context.Render<TPage>();
     }
 
     private static string Hostile(Action<JsonNode> change)
@@ -143,7 +149,7 @@ public sealed class AuditRunTests : IAsyncLifetime
         var finding = Assert.Single(run.Findings);
         Assert.Equal(("legacy", "log4net", "2.0.8", "GHSA-2cwj-8chv-9pp9", "2.0.10", true), (finding.Service, finding.Package, finding.Version, finding.AdvisoryId, finding.FixedIn, finding.Direct));
 
-        var page = _context.Render<Dependencies>();
+        var page = RenderPage<Dependencies>();
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=findings] tr[data-advisory=GHSA-2cwj-8chv-9pp9]")));
         var row = page.Find("[data-testid=findings] tr[data-advisory=GHSA-2cwj-8chv-9pp9]");
         Assert.Contains("2.0.10", row.TextContent, StringComparison.Ordinal);
@@ -177,7 +183,7 @@ public sealed class AuditRunTests : IAsyncLifetime
         await ConfigureAsync(null);
         await _context.Services.GetRequiredService<AuditRunner>().RunAsync("test", Xunit.TestContext.Current.CancellationToken);
 
-        var page = _context.Render<Posture>();
+        var page = RenderPage<Posture>();
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=setting-checks]")));
         var drifted = Assert.Single(page.FindAll("[data-testid=setting-checks] tr[data-passed=false]"));
         Assert.Equal(("legacy", "jwt/clock-skew", "Medium"), (drifted.GetAttribute("data-target"), drifted.GetAttribute("data-check"), drifted.GetAttribute("data-severity")));
@@ -208,7 +214,7 @@ public sealed class AuditRunTests : IAsyncLifetime
         Assert.DoesNotContain(run.Checks, c => c.Target is "absurd" or "nulls");
 
         // The page over PostgreSQL: a service never read shows so; the others when they were.
-        var page = _context.Render<Dependencies>();
+        var page = RenderPage<Dependencies>();
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=service-audits] tr[data-service=absurd]")));
         Assert.Contains("never", page.Find("[data-testid=service-audits] tr[data-service=absurd]").TextContent, StringComparison.Ordinal);
         Assert.Contains(stored.CompletedAt.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),

@@ -1,8 +1,6 @@
 using MicroSecure.Dashboard.Audit;
+using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace MicroSecure.Dashboard.Tests.Audit;
@@ -22,16 +20,18 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
         ["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'",
     };
 
-    private WebApplication _service = default!;
+    private LoopbackServer _service = default!;
     private Uri _root = default!;
 
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        _service = builder.Build();
-        _service.Use(async (context, next) =>
+        _service = await LoopbackServer.StartAsync(Map, TestContext.Current.CancellationToken);
+        _root = _service.Root;
+    }
+
+    private static void Map(WebApplication service)
+    {
+        service.Use(async (context, next) =>
         {
             foreach (var (name, value) in SecureHeaders)
             {
@@ -46,10 +46,10 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
 
             await next(context);
         });
-        _service.MapGet("/api/ok", () => Results.Json(new { ok = true }));
-        _service.MapGet("/no-frame-options/api", () => Results.Json(new { ok = true }));
-        _service.MapGet("/api/missing", () => Results.Problem(statusCode: 404, title: "Not found"));
-        _service.MapGet("/api/leaky", (HttpContext context) =>
+        service.MapGet("/api/ok", () => Results.Json(new { ok = true }));
+        service.MapGet("/no-frame-options/api", () => Results.Json(new { ok = true }));
+        service.MapGet("/api/missing", () => Results.Problem(statusCode: 404, title: "Not found"));
+        service.MapGet("/api/leaky", (HttpContext context) =>
         {
             context.Response.Headers["X-Powered-By"] = "ASP.NET";
             return Results.Text(
@@ -57,7 +57,7 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
                 "text/plain", statusCode: 500);
         });
         // An error whose body trickles in for longer than any probe waits.
-        _service.MapGet("/api/trickle", async (HttpContext context) =>
+        service.MapGet("/api/trickle", async (HttpContext context) =>
         {
             context.Response.StatusCode = 500;
             context.Response.ContentType = "application/problem+json";
@@ -68,8 +68,6 @@ public sealed class SurfaceProbeTests : IAsyncLifetime
                 await Task.Delay(500, context.RequestAborted);
             }
         });
-        await _service.StartAsync(TestContext.Current.CancellationToken);
-        _root = new Uri(_service.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
     private static PostureBaseline Baseline() => new()
