@@ -43,6 +43,7 @@ public sealed class NuGetFeedTests : IAsyncLifetime
         _server.MapGet("/nofeed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":"x","@type":"PackageBaseAddress/3.0.0"}]}""", "application/json"));
         _server.MapGet("/malformed/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id""", "application/json"));
         _server.MapGet("/huge/index.json", () => Results.Text("{\"resources\":[" + new string(' ', 200_000) + "]}", "application/json"));
+        _server.MapGet("/null-page/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":null,"@type":"VulnerabilityInfo/6.7.0"}]}""", "application/json"));
         _server.MapGet("/error/index.json", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         await _server.StartAsync();
         _root = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -105,6 +106,7 @@ public sealed class NuGetFeedTests : IAsyncLifetime
     [Theory]
     [InlineData("/nofeed/index.json", "no VulnerabilityInfo")]
     [InlineData("/malformed/index.json", "malformed")]
+    [InlineData("/null-page/index.json", "malformed")]
     [InlineData("/huge/index.json", "larger than")]
     [InlineData("/error/index.json", "unreachable")]
     [InlineData("/missing/index.json", "unreachable")]
