@@ -4,6 +4,7 @@ using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,14 +30,18 @@ public static class PostureExtensions
 
         // Computed once: the inventory cannot change while the process runs.
         var packages = PackageInventory.Read();
-        return endpoints.MapGet(Path, (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices, packages)))
+        var sources = endpoints.DataSources;
+        return endpoints.MapGet(Path, (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices, packages, sources)))
             .RequireAuthorization(ReadPolicy)
             .DisableRateLimiting()
             .ExcludeFromDescription();
     }
 
     /// <summary>The service's effective settings as they are in force.</summary>
-    public static SecurityPosture Describe(IServiceProvider services, IReadOnlyList<InstalledPackage> packages)
+    /// <param name="services">The application's services.</param>
+    /// <param name="packages">The inventory to report.</param>
+    /// <param name="endpointSources">The application's endpoints, to tell which rate-limit policies are applied; by default the routing's own.</param>
+    public static SecurityPosture Describe(IServiceProvider services, IReadOnlyList<InstalledPackage> packages, IEnumerable<EndpointDataSource>? endpointSources = null)
     {
         ArgumentNullException.ThrowIfNull(services);
 
@@ -49,6 +54,12 @@ public static class PostureExtensions
         var proxies = services.GetRequiredService<IOptions<TrustedProxyOptions>>().Value;
         var events = services.GetRequiredService<IOptions<SecurityEventOptions>>().Value;
         var authorization = services.GetRequiredService<IOptions<AuthorizationOptions>>().Value;
+        // Which policies endpoints actually require (minimal APIs, pages, the gateway's proxied routes alike).
+        var endpoints = endpointSources?.SelectMany(source => source.Endpoints) ?? services.GetService<EndpointDataSource>()?.Endpoints ?? [];
+        var applied = endpoints
+            .Select(endpoint => endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
 
         return new SecurityPosture(
             services.GetRequiredService<SecurityEventSource>().Service,
@@ -62,7 +73,8 @@ public static class PostureExtensions
                 services.GetService<IConnectionMultiplexer>() is not null,
                 services.GetRequiredService<RedisLimiterHealth>().IsDegraded,
                 limits.WhenRedisUnavailable,
-                limits.Policies.Select(p => new RateLimitPolicyPosture(p.Key, p.Value.PermitLimit, p.Value.Window.TotalSeconds)).OrderBy(p => p.Name).ToList()),
+                limits.Policies.Select(p => new RateLimitPolicyPosture(p.Key, p.Value.PermitLimit, p.Value.Window.TotalSeconds,
+                    p.Key == RateLimitingOptions.GlobalPolicy || applied.Contains(p.Key))).OrderBy(p => p.Name).ToList()),
             new HeadersPosture(configuration[SecurityHeaderPolicies.DefaultPolicyKey] ?? SecurityHeaderPolicies.Api, !environment.IsDevelopment()),
             new CorsPosture(cors.AllowedOrigins, cors.AllowCredentials),
             new RequestPosture(requests.MaxRequestBodySize, requests.Timeout.TotalSeconds, requests.MaxRequestHeadersTotalSize, requests.MaxRequestHeaderCount),

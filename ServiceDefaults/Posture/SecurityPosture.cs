@@ -8,7 +8,11 @@ public sealed record JwtPosture(
     IReadOnlyList<string> ValidTypes, double ClockSkewSeconds, int MaxTokenSize, bool RequireHttpsMetadata);
 
 /// <summary>One rate-limit budget.</summary>
-public sealed record RateLimitPolicyPosture(string Name, int PermitLimit, double WindowSeconds);
+/// <param name="Name">The policy.</param>
+/// <param name="PermitLimit">Requests per window and partition.</param>
+/// <param name="WindowSeconds">The window.</param>
+/// <param name="Applied">True when it limits something: the global policy, or one at least one endpoint requires.</param>
+public sealed record RateLimitPolicyPosture(string Name, int PermitLimit, double WindowSeconds, bool Applied = false);
 
 /// <summary>The effective rate limiting.</summary>
 public sealed record RateLimitingPosture(

@@ -120,8 +120,10 @@ public static class PostureEvaluator
             DriftSeverity.Low, limits.WhenRedisUnavailable != RedisUnavailableMode.FailOpen);
         if (baseline.RequiredRateLimitPolicies.TryGetValue(service, out var required))
         {
-            var missing = required.Except(limits.Policies.Select(p => p.Name), StringComparer.Ordinal).ToList();
-            Check("rate-limiting", "policies", string.Join(", ", required), string.Join(", ", limits.Policies.Select(p => p.Name)),
+            // Applied: the global limiter, or required by at least one endpoint. A policy only defined protects nothing.
+            var applied = limits.Policies.Where(p => p.Applied).Select(p => p.Name).ToList();
+            var missing = required.Except(applied, StringComparer.Ordinal).ToList();
+            Check("rate-limiting", "policies", "applied: " + string.Join(", ", required), applied.Count == 0 ? "none applied" : "applied: " + string.Join(", ", applied),
                 DriftSeverity.High, missing.Count == 0);
         }
 

@@ -1,6 +1,7 @@
 using MicroSecure.Dashboard.Audit;
 using MicroSecure.ServiceDefaults.Posture;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,7 @@ public sealed class PostureEvaluatorTests
         RequiredRateLimitPolicies = new(StringComparer.Ordinal) { ["orders"] = ["global"] },
     };
 
-    private static SecurityPosture Describe(Dictionary<string, string?> overrides, string environment = "Production")
+    private static SecurityPosture Describe(Dictionary<string, string?> overrides, string environment = "Production", Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         var settings = new Dictionary<string, string?>(Production);
@@ -42,7 +43,8 @@ public sealed class PostureEvaluatorTests
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         using var app = builder.Build();
-        return PostureExtensions.Describe(app.Services, []);
+        map?.Invoke(app);
+        return PostureExtensions.Describe(app.Services, [], ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)app).DataSources);
     }
 
     private static Dictionary<string, CheckResult> Failures(SecurityPosture posture, PostureBaseline? baseline = null) =>
@@ -81,6 +83,19 @@ public sealed class PostureEvaluatorTests
         var widened = Baseline();
         widened.AllowedCorsOrigins = ["https://shop.example"];
         Assert.DoesNotContain("cors/origins", Failures(posture, widened).Keys);
+    }
+
+    [Fact]
+    public void ARequiredRateLimitPolicy_CountsOnlyWhenAnEndpointApplies_It()
+    {
+        var baseline = Baseline();
+        baseline.RequiredRateLimitPolicies["orders"] = ["global", "auth"];
+
+        var defined = Failures(Describe([]), baseline);
+        var applied = Failures(Describe([], map: app => app.MapPost("/connect/token", () => Results.Ok()).RequireRateLimiting("auth")), baseline);
+
+        Assert.Equal(("applied: global", DriftSeverity.High), (defined["rate-limiting/policies"].Actual, defined["rate-limiting/policies"].Severity));
+        Assert.DoesNotContain("rate-limiting/policies", applied.Keys);
     }
 
     [Fact]
