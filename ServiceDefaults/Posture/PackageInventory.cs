@@ -14,6 +14,11 @@ public sealed record InstalledPackage(string Name, string Version, bool Direct);
 /// </summary>
 public static class PackageInventory
 {
+    private static readonly Lazy<IReadOnlyList<InstalledPackage>> _current = new(() => Read());
+
+    /// <summary>The running application's inventory, read once: it cannot change while the process runs.</summary>
+    public static IReadOnlyList<InstalledPackage> Current => _current.Value;
+
     /// <summary>Reads the inventory from a dependency context (the running application's by default).</summary>
     public static IReadOnlyList<InstalledPackage> Read(DependencyContext? context = null)
     {

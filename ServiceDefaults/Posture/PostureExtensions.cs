@@ -28,8 +28,7 @@ public static class PostureExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
 
-        // Computed once: the inventory cannot change while the process runs.
-        var packages = PackageInventory.Read();
+        var packages = PackageInventory.Current;
         var sources = endpoints.DataSources;
         return endpoints.MapGet(Path, (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices, packages, sources)))
             .RequireAuthorization(ReadPolicy)

@@ -44,8 +44,6 @@ public sealed partial class AuditRunner(
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private readonly Lazy<IReadOnlyList<InstalledPackage>> _ownPackages = new(() => PackageInventory.Read());
-
     public async Task<AuditRun> RunAsync(string trigger, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
@@ -69,11 +67,7 @@ public sealed partial class AuditRunner(
                 // run goes on with the others.
                 try
                 {
-                    var uses = posture.Packages
-                        .Where(p => p.Name.Length > 0)
-                        .Select(p => NuGet.Versioning.NuGetVersion.TryParse(p.Version, out var version) ? new PackageUse(p.Name, version, p.Direct, name) : null)
-                        .OfType<PackageUse>()
-                        .ToList();
+                    var uses = posture.Packages.Select(p => PackageUse.TryCreate(p.Name, p.Version, p.Direct, name)).OfType<PackageUse>().ToList();
                     checks.AddRange(PostureEvaluator.Evaluate(name, posture, settings.Baseline));
                     packages.AddRange(uses);
                     service.Reachable = true;
@@ -192,7 +186,7 @@ public sealed partial class AuditRunner(
         if (settings.IncludeSelf)
         {
             // The dashboard describes itself from its own services, exactly as its endpoint would.
-            results.Add((Self, PostureExtensions.Describe(services, _ownPackages.Value), null));
+            results.Add((Self, PostureExtensions.Describe(services, PackageInventory.Current), null));
         }
 
         string? token = null;
@@ -230,26 +224,12 @@ public sealed partial class AuditRunner(
                 return (name, null, $"the posture endpoint answered {(int)response.StatusCode}");
             }
 
-            if (response.Content.Headers.ContentLength > settings.MaxPostureBytes)
+            await using var bounded = await BoundedContent.ReadAsync(response.Content, settings.MaxPostureBytes, timeout.Token);
+            if (bounded is null)
             {
                 return (name, null, $"the posture document is larger than {settings.MaxPostureBytes} bytes");
             }
 
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-            using var bounded = new MemoryStream();
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await body.ReadAsync(buffer, timeout.Token)) > 0)
-            {
-                if (bounded.Length + read > settings.MaxPostureBytes)
-                {
-                    return (name, null, $"the posture document is larger than {settings.MaxPostureBytes} bytes");
-                }
-
-                bounded.Write(buffer, 0, read);
-            }
-
-            bounded.Position = 0;
             var posture = await JsonSerializer.DeserializeAsync<SecurityPosture>(bounded, PostureJson, timeout.Token);
             return posture is null ? (name, null, "the posture document was empty") : (name, posture, null);
         }

@@ -93,6 +93,8 @@ public sealed class ComponentTests : IAsyncLifetime
         page.WaitForAssertion(() => Assert.Single(page.FindAll("tr.event-row")));
         page.Find("tr.event-row").Click();
 
+        // The feed renders on its own timer too: wait for the render that follows the click.
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=event-details]")));
         var details = page.Find("[data-testid=event-details]");
         Assert.Contains(traced.Id.ToString(), details.TextContent, StringComparison.Ordinal);
         Assert.Equal("http://localhost:15080/traces/detail/0123456789abcdef0123456789abcdef", details.QuerySelector("a")!.GetAttribute("href"));

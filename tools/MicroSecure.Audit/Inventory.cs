@@ -85,12 +85,11 @@ public static class Inventory
         foreach (var package in root.TryGetProperty("packages", out var packages) && packages.ValueKind == JsonValueKind.Array ? packages.EnumerateArray() : default)
         {
             if (package.ValueKind == JsonValueKind.Object
-                && package.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() is { Length: > 0 } id
-                && package.TryGetProperty("version", out var text) && text.ValueKind == JsonValueKind.String
-                && NuGetVersion.TryParse(text.GetString(), out var version))
+                && package.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
+                && package.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.String
+                && PackageUse.TryCreate(name.GetString(), version.GetString(), package.TryGetProperty("direct", out var flag) && flag.ValueKind == JsonValueKind.True, origin) is { } use)
             {
-                var direct = package.TryGetProperty("direct", out var flag) && flag.ValueKind == JsonValueKind.True;
-                uses.Add(new PackageUse(id, version, direct, origin));
+                uses.Add(use);
             }
         }
 

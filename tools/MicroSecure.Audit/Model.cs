@@ -7,7 +7,12 @@ namespace MicroSecure.Audit;
 /// <param name="Version">The resolved version.</param>
 /// <param name="Direct">Referenced by the project itself rather than through another package.</param>
 /// <param name="Origin">Where it was found: a service or project name.</param>
-public sealed record PackageUse(string Id, NuGetVersion Version, bool Direct, string Origin);
+public sealed record PackageUse(string Id, NuGetVersion Version, bool Direct, string Origin)
+{
+    /// <summary>A use from reported text (a posture document); null when the id is empty or the version is not a NuGet version.</summary>
+    public static PackageUse? TryCreate(string? id, string? version, bool direct, string origin) =>
+        !string.IsNullOrEmpty(id) && NuGetVersion.TryParse(version, out var parsed) ? new PackageUse(id, parsed, direct, origin) : null;
+}
 
 /// <summary>Advisory severities, lowest first (GitHub's levels; <c>moderate</c> is <see cref="Medium"/>).</summary>
 public enum AdvisorySeverity
