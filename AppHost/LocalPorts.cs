@@ -18,7 +18,8 @@ public sealed record LocalPorts(int Gateway, int Dashboard)
         return new(Read(configuration, "Ports:Gateway", DefaultGateway), Read(configuration, "Ports:Dashboard", DefaultDashboard));
     }
 
-    private static int Read(IConfiguration configuration, string key, int fallback)
+    /// <summary>A TCP port from configuration, or <paramref name="fallback"/> when unset.</summary>
+    internal static int Read(IConfiguration configuration, string key, int fallback)
     {
         var value = configuration[key];
         if (string.IsNullOrWhiteSpace(value))

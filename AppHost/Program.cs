@@ -1,60 +1,58 @@
 using MicroSecure.AppHost;
 using MicroSecure.AppHost.Infrastructure;
+using MicroSecure.AppHost.Rehearsal;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Infrastructure
+// What this run is (local, production rehearsal, publishing) and the infrastructure it uses
+var deployment = Deployment.From(builder);
 var choice = InfrastructureModeSelector.Select(
     builder.Configuration, builder.ExecutionContext.IsPublishMode, ContainerRuntimeProbe.FromConfiguration(builder.Configuration));
 var infrastructure = InfrastructureResources.Add(builder, choice, "identitydb", "ordersdb", "catalogdb", "securitydb");
 var ports = LocalPorts.FromConfiguration(builder.Configuration);
+var certificates = deployment.Rehearsal is { } rehearsal
+    ? RehearsalCertificates.Ensure(Path.Combine(InfrastructureResources.DataFolder(builder), "rehearsal"), rehearsal.HostName, TimeProvider.System)
+    : null;
+var proxyNetwork = deployment.Kind == RunKind.Publish ? builder.AddParameter(DeploymentResourceExtensions.ProxyNetworkParameter) : null;
 
 // Identity: the only token issuer
-var identitySecrets = builder.AddIdentitySecrets();
+var identitySecrets = builder.AddIdentitySecrets(deployment);
 var identity = builder.AddProject<Projects.MicroSecure_Identity>("identity")
     .WithDatabase(infrastructure, "identitydb")
     .WithRedis(infrastructure)
-    .WithServiceHealthCheck(builder)
-    .BehindLocalGateway(builder)
+    .WithServiceHealthCheck(deployment)
     .WithIdentitySecrets(identitySecrets)
     .WithServiceClient("identity-service", identitySecrets);
-// The identity server validates bearer tokens for its own endpoints (its posture) against its own metadata.
-identity.WithTokenValidation(identity, builder);
 
 // Services
 var catalog = builder.AddProject<Projects.MicroSecure_Catalog>("catalog")
     .WithDatabase(infrastructure, "catalogdb")
-    .BehindLocalGateway(builder)
     .WithRedis(infrastructure)
-    .WithServiceHealthCheck(builder)
+    .WithServiceHealthCheck(deployment)
     .WithReference(identity).WaitFor(identity)
-    .WithTokenValidation(identity, builder)
     .WithServiceClient("catalog-service", identitySecrets);
 
 var orders = builder.AddProject<Projects.MicroSecure_Orders>("orders")
     .WithDatabase(infrastructure, "ordersdb")
-    .BehindLocalGateway(builder)
     .WithRedis(infrastructure)
-    .WithServiceHealthCheck(builder)
+    .WithServiceHealthCheck(deployment)
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
-    .WithTokenValidation(identity, builder)
     .WithServiceClient("orders-service", identitySecrets);
 
 // Gateway: the only public API entry
 var gateway = builder.AddProject<Projects.MicroSecure_Gateway>("gateway")
     .WithExternalHttpEndpoints()
     .WithRedis(infrastructure)
-    .WithServiceHealthCheck(builder)
+    .WithServiceHealthCheck(deployment)
     .WithReference(identity).WaitFor(identity)
     .WithReference(catalog).WaitFor(catalog)
     .WithReference(orders).WaitFor(orders)
-    .WithTokenValidation(identity, builder)
     .WithServiceClient("gateway-service", identitySecrets);
 if (infrastructure.Redis is not null)
 {
     // Two gateways, one rate-limit budget (shared through Redis). Embedded mode has no Redis: one gateway
-    // keeps the limits exact there.
+    // keeps the limits exact there. (The manifest cannot carry a replica count: see the README's Deploy.)
     gateway.WithReplicas(2);
 }
 
@@ -63,31 +61,41 @@ var dashboard = builder.AddProject<Projects.MicroSecure_Dashboard>("dashboard")
     .WithExternalHttpEndpoints()
     .WithDatabase(infrastructure, "securitydb")
     .WithRedis(infrastructure)
-    .WithServiceHealthCheck(builder)
+    .WithServiceHealthCheck(deployment)
     .WithReference(identity).WaitFor(identity)
-    .WithTokenValidation(identity, builder)
     .WithServiceClient("dashboard-service", identitySecrets);
-dashboard.WithDashboardSignIn(identity, gateway, identitySecrets, builder);
-dashboard.WithTraceLinks(builder);
-dashboard.WithSecurityAudit(builder, infrastructure, gateway, catalog, orders);
 
-// Every service reports its security events to the dashboard's collector (the dashboard included).
-foreach (var service in new[] { identity, catalog, orders, gateway, dashboard })
+deployment.SetEntryPoints(gateway, dashboard);
+var services = new[] { identity, catalog, orders, gateway, dashboard };
+foreach (var service in services)
 {
-    service.WithSecurityEventCollector(dashboard, builder);
+    service.AsDeployed(deployment, certificates)
+        .WithTrustedProxies(deployment, isPublic: service == gateway || service == dashboard, proxyNetwork)
+        .WithTokenValidation(identity, deployment)
+        // Every service reports its security events to the dashboard's collector (the dashboard included).
+        .WithSecurityEventCollector(dashboard, deployment);
 }
 
-// One issuer name whichever way a token was requested: the public entry point's.
-identity.WithEnvironment("Identity__Issuer", gateway.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http"));
+dashboard.WithDashboardSignIn(identity, identitySecrets, deployment);
+dashboard.WithTraceLinks(builder);
+dashboard.WithSecurityAudit(deployment, infrastructure, gateway, catalog, orders);
 
-if (!builder.ExecutionContext.IsPublishMode)
+// One issuer name whichever way a token was requested: the public entry point's.
+identity.WithEnvironment("Identity__Issuer", deployment.GatewayUrl);
+
+if (deployment.Kind == RunKind.Local)
 {
     gateway.WithEndpoint("http", endpoint => endpoint.Port = ports.Gateway);
     dashboard.WithEndpoint("http", endpoint => endpoint.Port = ports.Dashboard);
 }
 
+if (deployment.Rehearsal is { } edge)
+{
+    builder.AddEdge(edge, certificates!, gateway, dashboard);
+}
+
 var app = builder.Build();
 
-app.LogStartup(choice, infrastructure, ports);
+app.LogStartup(choice, infrastructure, deployment, ports, certificates);
 
 app.Run();

@@ -1,4 +1,5 @@
 using MicroSecure.AppHost.Infrastructure;
+using MicroSecure.AppHost.Rehearsal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -6,17 +7,26 @@ namespace MicroSecure.AppHost;
 
 internal static partial class StartupLog
 {
-    /// <summary>The two lines a person needs at start: which infrastructure and why, and where to go.</summary>
-    public static void LogStartup(this DistributedApplication app, InfrastructureChoice choice, InfrastructureResources infrastructure, LocalPorts ports)
+    /// <summary>The lines a person needs at start: which infrastructure and why, and where to go.</summary>
+    public static void LogStartup(
+        this DistributedApplication app, InfrastructureChoice choice, InfrastructureResources infrastructure, Deployment deployment,
+        LocalPorts ports, RehearsalCertificates? certificates)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MicroSecure.AppHost");
 
         LogMode(logger, choice.Mode.ToString().ToLowerInvariant(), choice.Reason, infrastructure.DataPath ?? "-");
-        if (!app.Services.GetRequiredService<DistributedApplicationExecutionContext>().IsPublishMode)
+        switch (deployment.Kind)
         {
-            LogEndpoints(logger, $"http://localhost:{ports.Gateway}", $"http://localhost:{ports.Dashboard}");
-            // Where the password is, never the password itself.
-            LogAdmin(logger);
+            case RunKind.Local:
+                LogEndpoints(logger, $"http://localhost:{ports.Gateway}", $"http://localhost:{ports.Dashboard}");
+                // Where the password is, never the password itself.
+                LogAdmin(logger);
+                break;
+            case RunKind.Rehearsal:
+                LogEndpoints(logger, deployment.Rehearsal!.GatewayUrl, deployment.Rehearsal.DashboardUrl);
+                LogRehearsal(logger, certificates!.AuthorityCertificatePath);
+                LogAdmin(logger);
+                break;
         }
     }
 
@@ -29,4 +39,8 @@ internal static partial class StartupLog
 
     [LoggerMessage(2, LogLevel.Information, "MicroSecure endpoints: gateway {GatewayUrl} | security dashboard {DashboardUrl}")]
     private static partial void LogEndpoints(ILogger logger, string gatewayUrl, string dashboardUrl);
+
+    [LoggerMessage(4, LogLevel.Information,
+        "Production rehearsal: every service runs in Production behind the edge; the edge's certificate authority is {AuthorityPath} (curl --cacert it, or trust it as the README says)")]
+    private static partial void LogRehearsal(ILogger logger, string authorityPath);
 }

@@ -1,5 +1,7 @@
 using MicroSecure.ServiceDefaults.Posture;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.Extensions.Hosting;
@@ -31,8 +33,20 @@ public static class Extensions
 
         builder.AddSecurityDefaults();
 
+        // ASP.NET Core reads static web assets (wwwroot, component libraries' _content) from the build output
+        // only in Development; a published image has them copied. The production rehearsal runs the build
+        // output in Production, so the AppHost asks for them explicitly there.
+        if (builder is WebApplicationBuilder web && !builder.Environment.IsDevelopment()
+            && builder.Configuration.GetValue<bool>(StaticWebAssetsFromBuildKey))
+        {
+            web.WebHost.UseStaticWebAssets();
+        }
+
         return builder;
     }
+
+    /// <summary>Configuration key: serve static web assets from the build output outside Development (the production rehearsal).</summary>
+    public const string StaticWebAssetsFromBuildKey = "Hosting:StaticWebAssetsFromBuild";
 
     /// <summary>
     /// Adds the security middleware and maps the endpoints every service exposes: health (<c>/health</c>)

@@ -72,14 +72,31 @@ public static class HealthEndpoints
 
         if (options.ManagementPort is int port)
         {
-            // RequireHost matches the port the request arrived on, so the public port answers 404.
-            MapProbes(app).RequireHost($"*:{port}");
+            // Decided by the port the connection arrived on, never by the Host header a caller writes (or a
+            // TCP proxy passes through unchanged): every other port answers 404.
+            IEndpointConventionBuilder probes = MapProbes(app);
+            probes.Add(endpoint => OnlyOnPort(endpoint, port));
             logger.HealthEndpointsOnManagementPort(port);
             return app;
         }
 
         logger.HealthEndpointsNotMapped(app.Environment.EnvironmentName);
         return app;
+    }
+
+    private static void OnlyOnPort(EndpointBuilder endpoint, int port)
+    {
+        var probe = endpoint.RequestDelegate!;
+        endpoint.RequestDelegate = context =>
+        {
+            if (context.Connection.LocalPort == port)
+            {
+                return probe(context);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        };
     }
 
     private static RouteGroupBuilder MapProbes(WebApplication app)

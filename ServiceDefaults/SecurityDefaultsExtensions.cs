@@ -26,6 +26,7 @@ public static class SecurityDefaultsExtensions
         builder.AddSafeErrors();
         builder.AddSecurityHeaders();
         builder.AddTrustedProxies();
+        builder.AddOutboundTls();
         builder.AddRequestLimits();
         builder.AddCorsAllowList();
         builder.AddJwtValidation();

@@ -6,7 +6,7 @@ internal sealed record IdentitySecrets(
     IResourceBuilder<ParameterResource> SigningKey,
     IResourceBuilder<ParameterResource> EncryptionKey,
     IResourceBuilder<ParameterResource> AdminPassword,
-    IResourceBuilder<ParameterResource> DemoUserPassword);
+    IResourceBuilder<ParameterResource>? DemoUserPassword);
 
 /// <summary>Wiring services to the identity server: client secrets and keys in, token validation out.</summary>
 internal static class IdentityResourceExtensions
@@ -20,8 +20,9 @@ internal static class IdentityResourceExtensions
     /// <summary>
     /// Every identity secret as a parameter. Generated on first run and kept in the AppHost's user secrets
     /// (never in appsettings or the repository); published as secret parameters the deployment supplies.
+    /// The demo people (alice, bob) exist only in a local run: the rehearsal and the deployment have none.
     /// </summary>
-    public static IdentitySecrets AddIdentitySecrets(this IDistributedApplicationBuilder builder)
+    public static IdentitySecrets AddIdentitySecrets(this IDistributedApplicationBuilder builder, Deployment deployment)
     {
         var clients = ConfidentialClients.ToDictionary(
             client => client,
@@ -31,7 +32,7 @@ internal static class IdentityResourceExtensions
             builder.AddParameter("identity-signing-key", GeneratedKeyParameterDefault.RsaPrivateKey, secret: true, persist: true),
             builder.AddParameter("identity-encryption-key", GeneratedKeyParameterDefault.SymmetricKey, secret: true, persist: true),
             builder.AddParameter("admin-password", new GenerateParameterDefault { MinLength = 20, Special = false }, secret: true, persist: true),
-            builder.AddParameter("demo-user-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true));
+            deployment.IsProduction ? null : builder.AddParameter("demo-user-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true));
     }
 
     /// <summary>Hands the identity server its keys, every client's secret and the seeded users' passwords.</summary>
@@ -45,9 +46,9 @@ internal static class IdentityResourceExtensions
         identity.WithEnvironment("Identity__SigningKey", secrets.SigningKey)
             .WithEnvironment("Identity__EncryptionKey", secrets.EncryptionKey)
             .WithEnvironment("Identity__Users__admin__Password", secrets.AdminPassword);
-        foreach (var user in DemoUsers)
+        foreach (var user in secrets.DemoUserPassword is null ? [] : DemoUsers)
         {
-            identity.WithEnvironment($"Identity__Users__{user}__Password", secrets.DemoUserPassword);
+            identity.WithEnvironment($"Identity__Users__{user}__Password", secrets.DemoUserPassword!);
         }
 
         return identity;
@@ -60,15 +61,17 @@ internal static class IdentityResourceExtensions
             .WithEnvironment("Security__ServiceClient__ClientSecret", secrets.Clients[clientId]);
 
     /// <summary>
-    /// Sends the service's security events to the dashboard's collector, with a token of its own client.
-    /// The identity server asks itself for that token, on its own endpoint.
+    /// Sends the service's security events to the dashboard's collector, with a token of its own client. A
+    /// service-to-service call: the dashboard's internal https endpoint when published, its own http endpoint
+    /// locally and in the rehearsal. Locally the identity server asks itself for that token on its own http
+    /// endpoint; in Production its token endpoint is HTTPS only, so it goes through its public address.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSecurityEventCollector(
-        this IResourceBuilder<ProjectResource> project, IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder)
+        this IResourceBuilder<ProjectResource> project, IResourceBuilder<ProjectResource> dashboard, Deployment deployment)
     {
-        var collector = dashboard.GetEndpoint(builder.ExecutionContext.IsPublishMode ? "https" : "http");
+        var collector = dashboard.GetEndpoint(deployment.Kind == RunKind.Publish ? "https" : "http");
         project.WithEnvironment("Security__Events__CollectorUrl", ReferenceExpression.Create($"{collector}/api/security-events"));
-        if (project.Resource.Name == "identity")
+        if (project.Resource.Name == "identity" && !deployment.IsProduction)
         {
             project.WithEnvironment("Security__ServiceClient__TokenEndpoint", ReferenceExpression.Create($"{project.GetEndpoint("http")}/connect/token"));
         }
@@ -99,7 +102,7 @@ internal static class IdentityResourceExtensions
     /// has no Redis to share limits through, so the baseline is told so rather than flagging what was chosen.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSecurityAudit(
-        this IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder, InfrastructureResources infrastructure,
+        this IResourceBuilder<ProjectResource> dashboard, Deployment deployment, InfrastructureResources infrastructure,
         IResourceBuilder<ProjectResource> gateway, params IResourceBuilder<ProjectResource>[] services)
     {
         foreach (var service in services.Prepend(gateway))
@@ -107,10 +110,10 @@ internal static class IdentityResourceExtensions
             dashboard.WithReference(service);
         }
 
-        if (builder.ExecutionContext.IsPublishMode)
+        if (deployment.IsProduction)
         {
-            // Deployed, the active check goes to the public HTTPS entry point, where TLS and HSTS can be checked.
-            dashboard.WithEnvironment("Dashboard__Audit__GatewayUrl", gateway.GetEndpoint("https"));
+            // As deployed, the active check goes to the public HTTPS entry point, where TLS and HSTS can be checked.
+            dashboard.WithEnvironment("Dashboard__Audit__GatewayUrl", deployment.GatewayUrl);
         }
         else
         {
@@ -130,17 +133,15 @@ internal static class IdentityResourceExtensions
     /// endpoint) and gives the dashboard what it needs to sign people in through the public entry point.
     /// </summary>
     public static void WithDashboardSignIn(
-        this IResourceBuilder<ProjectResource> dashboard, IResourceBuilder<ProjectResource> identity, IResourceBuilder<ProjectResource> gateway,
-        IdentitySecrets secrets, IDistributedApplicationBuilder builder)
+        this IResourceBuilder<ProjectResource> dashboard, IResourceBuilder<ProjectResource> identity, IdentitySecrets secrets, Deployment deployment)
     {
-        var scheme = builder.ExecutionContext.IsPublishMode ? "https" : "http";
-        var endpoint = dashboard.GetEndpoint(scheme);
+        var endpoint = deployment.DashboardUrl;
         identity.WithEnvironment("Identity__Clients__dashboard__RedirectUris__0", ReferenceExpression.Create($"{endpoint}/signin-oidc"))
             .WithEnvironment("Identity__Clients__dashboard__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{endpoint}/signout-callback-oidc"));
-        dashboard.WithEnvironment("Dashboard__SignIn__Authority", gateway.GetEndpoint(scheme))
+        dashboard.WithEnvironment("Dashboard__SignIn__Authority", deployment.GatewayUrl)
             .WithEnvironment("Dashboard__SignIn__ClientId", "dashboard")
             .WithEnvironment("Dashboard__SignIn__ClientSecret", secrets.Clients["dashboard"]);
-        if (!builder.ExecutionContext.IsPublishMode)
+        if (!deployment.IsProduction)
         {
             dashboard.WithEnvironment("Dashboard__SignIn__RequireHttpsMetadata", "false");
         }
@@ -148,33 +149,16 @@ internal static class IdentityResourceExtensions
 
     /// <summary>
     /// Points the service's JWT validation at the identity server. Locally that is plain http, which
-    /// ServiceDefaults accepts only in Development; published, the https endpoint.
+    /// ServiceDefaults accepts only in Development. Published, the identity server's internal https endpoint
+    /// (ACA's ingress gives it TLS). In the rehearsal only the edge speaks TLS, so metadata is read through the
+    /// public HTTPS address, still with HTTPS metadata required.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithTokenValidation(
-        this IResourceBuilder<ProjectResource> project, IResourceBuilder<ProjectResource> identity, IDistributedApplicationBuilder builder)
-    {
-        if (builder.ExecutionContext.IsPublishMode)
+        this IResourceBuilder<ProjectResource> project, IResourceBuilder<ProjectResource> identity, Deployment deployment) => deployment.Kind switch
         {
-            return project.WithEnvironment("Security__Jwt__Authority", identity.GetEndpoint("https"));
-        }
-
-        return project.WithEnvironment("Security__Jwt__Authority", identity.GetEndpoint("http"))
-            .WithEnvironment("Security__Jwt__RequireHttpsMetadata", "false");
-    }
-
-    /// <summary>
-    /// Locally every service sits behind the gateway on loopback: trust loopback proxies' forwarded headers,
-    /// so the identity server's pages and redirects use the public address and events carry the caller's IP.
-    /// Published, the deployment configures its own proxy networks.
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> BehindLocalGateway(this IResourceBuilder<ProjectResource> project, IDistributedApplicationBuilder builder)
-    {
-        if (!builder.ExecutionContext.IsPublishMode)
-        {
-            project.WithEnvironment("Security__ForwardedHeaders__KnownNetworks__0", "127.0.0.0/8")
-                .WithEnvironment("Security__ForwardedHeaders__KnownNetworks__1", "::1/128");
-        }
-
-        return project;
-    }
+            RunKind.Publish => project.WithEnvironment("Security__Jwt__Authority", identity.GetEndpoint("https")),
+            RunKind.Rehearsal => project.WithEnvironment("Security__Jwt__Authority", deployment.GatewayUrl),
+            _ => project.WithEnvironment("Security__Jwt__Authority", identity.GetEndpoint("http"))
+                .WithEnvironment("Security__Jwt__RequireHttpsMetadata", "false"),
+        };
 }

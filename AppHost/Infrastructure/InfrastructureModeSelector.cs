@@ -14,9 +14,12 @@ public static class InfrastructureModeSelector
     /// <summary>Redis connection string used by the existing mode.</summary>
     public const string RedisConnectionName = "redis";
 
+    /// <summary>Configuration key of what publishing describes for PostgreSQL and Redis: <c>managed</c> (default) or <c>containers</c>.</summary>
+    public const string PublishDataKey = "Publish:Data";
+
     /// <summary>
-    /// Picks the mode. Publishing always gets containers, whatever the local mode: the manifest must
-    /// describe what Azure runs, not what this machine has.
+    /// Picks the mode. Publishing ignores the local mode: the manifest must describe what Azure runs, not what
+    /// this machine has, and data that outlives a restart (managed servers, or containers on volumes).
     /// </summary>
     /// <exception cref="InvalidOperationException">The mode is unknown, or existing mode lacks its connection strings.</exception>
     public static InfrastructureChoice Select(IConfiguration configuration, bool isPublishMode, IContainerRuntimeProbe probe)
@@ -26,7 +29,12 @@ public static class InfrastructureModeSelector
 
         if (isPublishMode)
         {
-            return new(InfrastructureMode.Containers, "publishing always describes PostgreSQL and Redis as containers");
+            return configuration[PublishDataKey]?.Trim().ToLowerInvariant() switch
+            {
+                null or "" or "managed" => new(InfrastructureMode.Managed, "publishing: managed PostgreSQL and Redis, connection strings as secret parameters"),
+                "containers" => new(InfrastructureMode.Containers, $"publishing: PostgreSQL and Redis containers on volumes ({PublishDataKey})"),
+                var other => throw new InvalidOperationException($"{PublishDataKey} is '{other}': use managed or containers."),
+            };
         }
 
         var configured = configuration[ModeKey];
@@ -50,6 +58,8 @@ public static class InfrastructureModeSelector
                 return new(mode, "set in configuration; using the PostgreSQL and Redis servers from ConnectionStrings:postgres and :redis");
             case InfrastructureMode.Containers or InfrastructureMode.Embedded:
                 return new(mode, $"set in configuration ({ModeKey})");
+            case InfrastructureMode.Managed:
+                throw new InvalidOperationException($"{ModeKey} is managed, which only publishing uses ({PublishDataKey}): run with existing servers instead.");
         }
 
         if (hasPostgres && hasRedis)

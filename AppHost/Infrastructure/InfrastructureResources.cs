@@ -43,20 +43,34 @@ public sealed class InfrastructureResources
         switch (choice.Mode)
         {
             case InfrastructureMode.Containers:
-                var postgres = builder.AddPostgres(InfrastructureModeSelector.PostgresConnectionName);
+                // Named volumes, so accounts, orders, events and audit history outlive a container restart
+                // (published, azd backs each volume with an Azure Files share).
+                var postgres = builder.AddPostgres(InfrastructureModeSelector.PostgresConnectionName).WithDataVolume();
                 foreach (var name in databaseNames)
                 {
                     resources._databases[name] = postgres.AddDatabase(name);
                 }
 
-                resources.Redis = builder.AddRedis(InfrastructureModeSelector.RedisConnectionName);
+                resources.Redis = builder.AddRedis(InfrastructureModeSelector.RedisConnectionName).WithDataVolume();
+                break;
+
+            case InfrastructureMode.Managed:
+                // Server-level connection strings the deployment supplies (secret parameters); each service's
+                // database is named on top, and the service creates it when missing, as in existing mode.
+                var server = builder.AddConnectionString(InfrastructureModeSelector.PostgresConnectionName);
+                foreach (var name in databaseNames)
+                {
+                    resources._databases[name] = builder.AddConnectionString(name, ReferenceExpression.Create($"{server.Resource};Database={name}"));
+                }
+
+                resources.Redis = builder.AddConnectionString(InfrastructureModeSelector.RedisConnectionName);
                 break;
 
             case InfrastructureMode.Existing:
-                var server = builder.Configuration.GetConnectionString(InfrastructureModeSelector.PostgresConnectionName)!;
+                var existing = builder.Configuration.GetConnectionString(InfrastructureModeSelector.PostgresConnectionName)!;
                 foreach (var name in databaseNames)
                 {
-                    resources._databases[name] = AddConnectionString(builder, name, WithDatabase(server, name));
+                    resources._databases[name] = AddConnectionString(builder, name, WithDatabase(existing, name));
                 }
 
                 // Same name and configuration key as the server-level string, so AddConnectionString reads it as is.
@@ -64,9 +78,7 @@ public sealed class InfrastructureResources
                 break;
 
             case InfrastructureMode.Embedded:
-                var dataPath = Path.GetFullPath(builder.Configuration[DataPathKey] is { Length: > 0 } configured
-                    ? Path.Combine(builder.AppHostDirectory, configured)
-                    : Path.Combine(builder.AppHostDirectory, ".data"));
+                var dataPath = DataFolder(builder);
                 Directory.CreateDirectory(dataPath);
                 resources.DataPath = dataPath;
 
@@ -83,6 +95,15 @@ public sealed class InfrastructureResources
         }
 
         return resources;
+    }
+
+    /// <summary>The local data folder (<c>Infrastructure:DataPath</c>, relative to the AppHost; default <c>AppHost/.data</c>).</summary>
+    public static string DataFolder(IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return Path.GetFullPath(builder.Configuration[DataPathKey] is { Length: > 0 } configured
+            ? Path.Combine(builder.AppHostDirectory, configured)
+            : Path.Combine(builder.AppHostDirectory, ".data"));
     }
 
     /// <summary>

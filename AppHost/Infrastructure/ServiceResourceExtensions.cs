@@ -41,21 +41,26 @@ internal static class ServiceResourceExtensions
 
     /// <summary>
     /// Health checks for the orchestrator. Locally services run in Development, where <c>/health</c> is open
-    /// on the service's own endpoint. When published they run in Production, where it is served only on a
-    /// private management port that is not part of any ingress. Call it after <c>WithExternalHttpEndpoints</c>,
-    /// which would otherwise make the management port public too.
+    /// on the service's own endpoint. In Production (published, or rehearsed) it is served only on a private
+    /// management port that no ingress exposes: 8081 when published; in the rehearsal a port of each replica's
+    /// own, which the AppHost's health check uses. Call it after <c>WithExternalHttpEndpoints</c>, which would
+    /// otherwise make the management port public too.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithServiceHealthCheck(
-        this IResourceBuilder<ProjectResource> project, IDistributedApplicationBuilder builder)
+    public static IResourceBuilder<ProjectResource> WithServiceHealthCheck(this IResourceBuilder<ProjectResource> project, Deployment deployment)
     {
-        if (builder.ExecutionContext.IsPublishMode)
+        const string management = "management";
+        switch (deployment.Kind)
         {
-            const int managementPort = 8081;
-            project.WithHttpEndpoint(name: "management", targetPort: managementPort)
-                .WithEnvironment("HealthChecks__ManagementPort", managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return project;
+            case RunKind.Publish:
+                const int managementPort = 8081;
+                return project.WithHttpEndpoint(name: management, targetPort: managementPort)
+                    .WithEnvironment("HealthChecks__ManagementPort", managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            case RunKind.Rehearsal:
+                project.WithHttpEndpoint(name: management);
+                return project.WithEnvironment("HealthChecks__ManagementPort", project.GetEndpoint(management).Property(EndpointProperty.TargetPort))
+                    .WithHttpHealthCheck("/health", endpointName: management);
+            default:
+                return project.WithHttpHealthCheck("/health");
         }
-
-        return project.WithHttpHealthCheck("/health");
     }
 }

@@ -34,7 +34,12 @@ public static class AuthenticationExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<SecurityEvents.ISecurityEventCollectorCredentials, ServiceTokenCollectorCredentials>());
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtValidationOptions>, TimeProvider>((bearer, jwt, time) => Configure(bearer, jwt.Value, time));
+            .Configure<IOptions<JwtValidationOptions>, TimeProvider, OutboundCertificateTrust>((bearer, jwt, time, trust) =>
+            {
+                Configure(bearer, jwt.Value, time);
+                // The backchannel is not a factory client: it gets the configured extra roots here.
+                bearer.BackchannelHttpHandler ??= trust.CreateBackchannelHandler();
+            });
 
         return builder;
     }

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NetEscapades.AspNetCore.SecurityHeaders.Headers;
+using NetEscapades.AspNetCore.SecurityHeaders.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -98,9 +101,28 @@ public static class SecurityHeadersExtensions
             .RemoveServerHeader()
             .RemoveCustomHeader("X-Powered-By");
 
-        // Sent only on HTTPS requests (and never for localhost) by the library; Development never sends it
-        // so a developer's browser does not pin localhost to HTTPS.
-        return hsts ? policy.AddStrictTransportSecurityMaxAgeIncludeSubDomains(SecurityHeaderPolicies.HstsMaxAgeSeconds) : policy;
+        // Development never sends it, so a developer's browser does not pin localhost to HTTPS. Elsewhere it goes
+        // on every HTTPS answer whatever the host: the library's own header leaves out localhost, which would
+        // hide its absence from the production rehearsal (https://localhost behind the edge).
+        if (hsts)
+        {
+            var header = new HstsOnEveryHttpsAnswer($"max-age={SecurityHeaderPolicies.HstsMaxAgeSeconds}; includeSubDomains");
+            policy[header.Header] = header;
+        }
+
+        return policy;
+    }
+
+    /// <summary>Strict-Transport-Security on HTTPS answers only (browsers ignore it over http), for every host.</summary>
+    private sealed class HstsOnEveryHttpsAnswer(string value) : HeaderPolicyBase
+    {
+        public override string Header => "Strict-Transport-Security";
+
+        protected override string GetValue(HttpContext context) => value;
+
+        protected override void EvaluateHttpRequest(HttpContext context, CustomHeadersResult result)
+        {
+        }
     }
 
     private static HeaderPolicyCollection ApiPolicy(bool hsts) =>

@@ -45,7 +45,13 @@ internal static class Extensions
         builder.Services.AddHttpClient(AuditRunner.FeedClientName, client => client.Timeout = TimeSpan.FromMinutes(2)).RemoveAllResilienceHandlers();
         // The active check sees what an outside client sees: no redirects followed, no cookies kept.
         builder.Services.AddHttpClient(SurfaceProbe.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
+            {
+                // Configured in place, so the trust ServiceDefaults gives every client's handler stays.
+                var sockets = (SocketsHttpHandler)handler;
+                sockets.AllowAutoRedirect = false;
+                sockets.UseCookies = false;
+            })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MicroSecure.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -71,8 +72,9 @@ internal static class SignInExtensions
             };
         });
 
-        builder.Services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<IOptions<SignInOptions>>((oidc, signIn) =>
+        builder.Services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<IOptions<SignInOptions>, OutboundCertificateTrust>((oidc, signIn, trust) =>
         {
+            oidc.BackchannelHttpHandler ??= trust.CreateBackchannelHandler();
             oidc.Authority = signIn.Value.Authority?.ToString();
             oidc.RequireHttpsMetadata = signIn.Value.RequireHttpsMetadata;
             oidc.ClientId = signIn.Value.ClientId;

@@ -110,13 +110,34 @@ public sealed class InfrastructureModeSelectorTests
     [InlineData("embedded")]
     [InlineData("existing")]
     [InlineData(null)]
-    public void PublishMode_AlwaysChoosesContainers(string? mode)
+    public void PublishMode_DefaultsToManagedServers_WhateverTheLocalMode(string? mode)
     {
         var probe = new FixedProbe(healthy: false);
 
         var choice = InfrastructureModeSelector.Select(Configuration(mode, Postgres, Redis), isPublishMode: true, probe);
 
-        Assert.Equal(InfrastructureMode.Containers, choice.Mode);
+        Assert.Equal(InfrastructureMode.Managed, choice.Mode);
         Assert.Equal(0, probe.Calls);
+    }
+
+    [Theory]
+    [InlineData("containers", InfrastructureMode.Containers)]
+    [InlineData(" Managed ", InfrastructureMode.Managed)]
+    public void PublishMode_TakesTheDataChoice(string data, InfrastructureMode expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Publish:Data"] = data }).Build();
+
+        Assert.Equal(expected, InfrastructureModeSelector.Select(configuration, isPublishMode: true, new FixedProbe(healthy: true)).Mode);
+    }
+
+    [Fact]
+    public void PublishMode_RefusesAnUnknownDataChoice_AndRunModeRefusesManaged()
+    {
+        var publish = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Publish:Data"] = "ephemeral" }).Build();
+
+        Assert.Contains("managed or containers", Assert.Throws<InvalidOperationException>(
+            () => InfrastructureModeSelector.Select(publish, isPublishMode: true, new FixedProbe(true))).Message, StringComparison.Ordinal);
+        Assert.Contains("only publishing", Assert.Throws<InvalidOperationException>(
+            () => InfrastructureModeSelector.Select(Configuration("managed"), isPublishMode: false, new FixedProbe(true))).Message, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,9 +19,9 @@ public abstract class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
 
-    public int GatewayPort { get; } = FreePort();
+    public int GatewayPort { get; } = MicroSecure.Testing.LoopbackPorts.Free();
 
-    public int DashboardPort { get; } = FreePort();
+    public int DashboardPort { get; } = MicroSecure.Testing.LoopbackPorts.Free();
 
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "microsecure-e2e-" + Guid.NewGuid().ToString("N"));
 
@@ -55,14 +53,29 @@ public abstract class AppHostFixture : IAsyncLifetime
 
         async Task<string> FetchAsync()
         {
-            using var session = new SignInSession(GatewayUrl);
+            using var session = new SignInSession(GatewayUrl, ConfigureTls);
             return await session.UserTokenAsync(userName, userName == "admin" ? AdminPassword : DemoUserPassword, scope);
         }
     }
 
-    public Uri GatewayUrl => new($"http://localhost:{GatewayPort}");
+    /// <summary>The gateway's public address.</summary>
+    public virtual Uri GatewayUrl => new($"http://localhost:{GatewayPort}");
 
-    public Uri DashboardUrl => new($"http://localhost:{DashboardPort}");
+    /// <summary>The dashboard's public address.</summary>
+    public virtual Uri DashboardUrl => new($"http://localhost:{DashboardPort}");
+
+    /// <summary>Gives a client's handler what it needs to trust the public entry points (nothing over plain http).</summary>
+    public virtual void ConfigureTls(HttpMessageHandler handler)
+    {
+    }
+
+    /// <summary>A client for the public entry points.</summary>
+    public HttpClient CreateClient(Uri baseAddress, bool followRedirects = true)
+    {
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = followRedirects };
+        ConfigureTls(handler);
+        return new HttpClient(handler) { BaseAddress = baseAddress };
+    }
 
     /// <summary>The orders service's client secret, set for the run so tests can ask for its tokens.</summary>
     public string OrdersClientSecret { get; } = "e2e-" + Guid.NewGuid().ToString("N");
@@ -71,6 +84,9 @@ public abstract class AppHostFixture : IAsyncLifetime
     public const string DriftedClockSkew = "00:01:30";
 
     protected abstract IEnumerable<string> ModeArguments();
+
+    /// <summary>The resources that must be healthy before a test runs.</summary>
+    protected virtual IEnumerable<string> ResourcesToAwait => Services;
 
     protected virtual Task BeforeStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -121,11 +137,16 @@ public abstract class AppHostFixture : IAsyncLifetime
         _app = await builder.BuildAsync(timeout.Token);
         await _app.StartAsync(timeout.Token);
 
-        foreach (var service in Services)
+        foreach (var resource in ResourcesToAwait)
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(service, timeout.Token);
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
         }
+
+        await AfterStartAsync(timeout.Token);
     }
+
+    /// <summary>Waits for whatever a mode needs beyond healthy resources.</summary>
+    protected virtual Task AfterStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
@@ -141,13 +162,6 @@ public abstract class AppHostFixture : IAsyncLifetime
         }
 
         GC.SuppressFinalize(this);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

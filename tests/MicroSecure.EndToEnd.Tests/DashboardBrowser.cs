@@ -28,6 +28,21 @@ public static class DashboardBrowser
         }
     }
 
+    /// <summary>
+    /// A browser of its own that trusts one more server key (by its SPKI pin), for the production rehearsal's
+    /// HTTPS: certificate validation stays on for everything else. The caller disposes it.
+    /// </summary>
+    public static async Task<IBrowser> LaunchTrustingAsync(string spkiPin)
+    {
+        await GetAsync();
+        return await s_playwright!.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ExecutablePath,
+            Headless = true,
+            Args = [$"--ignore-certificate-errors-spki-list={spkiPin}"],
+        });
+    }
+
     public static async Task<IBrowser> GetAsync()
     {
         if (!File.Exists(ExecutablePath))
@@ -72,9 +87,9 @@ public sealed class ObservedBrowserContext : IAsyncDisposable
 
     public List<string> Problems { get; } = [];
 
-    public static async Task<ObservedBrowserContext> CreateAsync()
+    public static async Task<ObservedBrowserContext> CreateAsync(IBrowser? browser = null)
     {
-        var browser = await DashboardBrowser.GetAsync();
+        browser ??= await DashboardBrowser.GetAsync();
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
         await context.AddInitScriptAsync(CspListener);
         return new ObservedBrowserContext(context);

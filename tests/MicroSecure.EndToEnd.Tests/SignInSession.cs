@@ -18,12 +18,21 @@ internal sealed partial class SignInSession : IDisposable
 
     private readonly HttpClient _browser;
     private readonly Uri _gateway;
+    private readonly Action<HttpMessageHandler>? _tls;
 
-    public SignInSession(Uri gateway)
+    /// <param name="gateway">The public entry point.</param>
+    /// <param name="tls">Gives a handler the run's trusted roots (the production rehearsal's authority), if any.</param>
+    public SignInSession(Uri gateway, Action<HttpMessageHandler>? tls = null)
     {
         _gateway = gateway;
-        _browser = new HttpClient(new CookieJarHandler(new Dictionary<string, string>(StringComparer.Ordinal)));
+        _tls = tls;
+        var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        tls?.Invoke(handler);
+        _browser = new HttpClient(new CookieJarHandler(new Dictionary<string, string>(StringComparer.Ordinal), handler, SetCookies));
     }
+
+    /// <summary>Every Set-Cookie header the session received, as sent.</summary>
+    public List<string> SetCookies { get; } = [];
 
     /// <summary>Follows <paramref name="start"/> through sign-in (and consent) until a page answers, or a redirect to <paramref name="stopAt"/>.</summary>
     public async Task<(HttpStatusCode Status, string Body, Uri Url)> BrowseAsync(Uri start, string userName, string password, string? stopAt = null)
@@ -78,7 +87,9 @@ internal sealed partial class SignInSession : IDisposable
         var (_, _, callback) = await BrowseAsync(authorize, userName, password, stopAt: CliRedirect);
         var code = HttpUtility.ParseQueryString(callback.Query)["code"] ?? throw new InvalidOperationException($"no code: {callback}");
 
-        using var client = new HttpClient { BaseAddress = _gateway };
+        var handler = new HttpClientHandler();
+        _tls?.Invoke(handler);
+        using var client = new HttpClient(handler) { BaseAddress = _gateway };
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = CliRedirect, ["client_id"] = "microsecure-cli", ["code_verifier"] = verifier,
@@ -99,7 +110,7 @@ internal sealed partial class SignInSession : IDisposable
 }
 
 /// <summary>Keeps cookies by name for one host (localhost, every port), Secure or not, as a browser does on localhost.</summary>
-internal sealed class CookieJarHandler(Dictionary<string, string> jar) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false })
+internal sealed class CookieJarHandler(Dictionary<string, string> jar, HttpMessageHandler inner, List<string>? seen = null) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -111,6 +122,7 @@ internal sealed class CookieJarHandler(Dictionary<string, string> jar) : Delegat
         var response = await base.SendAsync(request, cancellationToken);
         foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
         {
+            seen?.Add(header);
             var pair = header.Split(';')[0];
             var name = pair[..pair.IndexOf('=', StringComparison.Ordinal)];
             var value = pair[(name.Length + 1)..];

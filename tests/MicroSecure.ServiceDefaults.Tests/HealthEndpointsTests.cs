@@ -1,5 +1,7 @@
 using System.Net;
+using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
 
@@ -58,13 +60,37 @@ public sealed class HealthEndpointsTests
     [Theory]
     [InlineData("/health")]
     [InlineData("/alive")]
-    public async Task InProductionWithManagementPort_HealthAnswersOnlyThere(string path)
+    public async Task InProductionWithManagementPort_HealthAnswersOnlyOnThatPort_WhateverTheHostHeader(string path)
     {
-        await using var app = await StartAsync(Environments.Production, managementPort: 8081);
+        // Real Kestrel on two loopback ports: which port a connection arrived on is what decides.
+        var (publicPort, managementPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = EmptyContentRoot() });
+        builder.WebHost.UseUrls($"http://127.0.0.1:{publicPort}", $"http://127.0.0.1:{managementPort}");
+        builder.Configuration["HealthChecks:ManagementPort"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.AddServiceDefaults();
+        await using var app = builder.Build();
+        app.MapDefaultEndpoints();
+        await app.StartAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, path, "service:8081"));
-        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(app, path, "service:8080"));
-        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(app, path, "service"));
+        using var client = new HttpClient();
+        async Task<HttpStatusCode> GetAsync(int port, string? host = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
+            if (host is not null)
+            {
+                request.Headers.Host = host;
+            }
+
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(managementPort));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(managementPort, "public.example:443"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(publicPort));
+        // A caller naming the management port in its Host header is still on the public port.
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(publicPort, $"127.0.0.1:{managementPort}"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(publicPort, $"service:{managementPort}"));
     }
 
     [Theory]

@@ -55,6 +55,23 @@ public sealed class SecurityOptionsValidationTests
         Assert.Equal("max-age=31536000; includeSubDomains", response.Headers.GetValues("Strict-Transport-Security").Single());
     }
 
+    [Theory]
+    [InlineData("https://localhost:5443", true)]
+    [InlineData("https://127.0.0.1:5443", true)]
+    [InlineData("http://api.example.test", false)]
+    [InlineData("http://localhost:5080", false)]
+    public async Task InProduction_EveryHttpsAnswerGetsHsts_LocalhostIncluded_PlainHttpNever(string origin, bool expected)
+    {
+        // The production rehearsal serves Production on https://localhost: HSTS must show there as on any host.
+        await using var app = await TestApp.StartAsync(_issuer);
+        using var client = app.Client();
+        client.BaseAddress = new Uri(origin);
+
+        using var response = await client.GetAsync(new Uri("/missing", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.Headers.Contains("Strict-Transport-Security"));
+    }
+
     [Fact]
     public async Task InDevelopment_NoHsts()
     {

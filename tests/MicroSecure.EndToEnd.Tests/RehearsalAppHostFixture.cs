@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.Testing;
+using Microsoft.Extensions.Options;
+
+namespace MicroSecure.EndToEnd.Tests;
+
+/// <summary>
+/// The production rehearsal as a person starts it (<c>--launch-profile production</c> sets
+/// <c>Rehearsal:Enabled</c>), in embedded mode: every service in Production behind the edge, which serves
+/// HTTPS on two free ports with the authority the AppHost generated into the data folder.
+/// </summary>
+public sealed class RehearsalAppHostFixture : AppHostFixture
+{
+    private OutboundCertificateTrust? _trust;
+
+    public int EdgeGatewayPort { get; } = LoopbackPorts.Free();
+
+    public int EdgeDashboardPort { get; } = LoopbackPorts.Free();
+
+    public override Uri GatewayUrl => new($"https://localhost:{EdgeGatewayPort}");
+
+    public override Uri DashboardUrl => new($"https://localhost:{EdgeDashboardPort}");
+
+    /// <summary>The generated certificate authority a person would trust (or pass to <c>curl --cacert</c>).</summary>
+    public string AuthorityCertificatePath => Path.Combine(DataPath, "rehearsal", "ca.crt");
+
+    /// <summary>The edge's server certificate.</summary>
+    public string ServerCertificatePath => Path.Combine(DataPath, "rehearsal", "edge.crt");
+
+    protected override IEnumerable<string> ResourcesToAwait => [.. Services, "edge"];
+
+    protected override IEnumerable<string> ModeArguments() =>
+    [
+        "--Infrastructure:Mode=embedded",
+        "--Rehearsal:Enabled=true",
+        $"--Rehearsal:GatewayPort={EdgeGatewayPort}",
+        $"--Rehearsal:DashboardPort={EdgeDashboardPort}",
+    ];
+
+    /// <summary>
+    /// The edge has no health check of its own (its ports are HTTPS with an authority the AppHost does not
+    /// trust): it is ready once discovery answers through it.
+    /// </summary>
+    protected override async Task AfterStartAsync(CancellationToken cancellationToken)
+    {
+        using var client = CreateClient(GatewayUrl);
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/.well-known/openid-configuration", UriKind.Relative), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    /// <summary>Clients trust the generated authority exactly as the services do: validation stays on.</summary>
+    public override void ConfigureTls(HttpMessageHandler handler)
+    {
+        _trust ??= new OutboundCertificateTrust(Options.Create(new OutboundTlsOptions { TrustedRootCertificates = [AuthorityCertificatePath] }));
+        _trust.Apply(handler);
+    }
+
+    /// <summary>The edge certificate's key, as Chromium's <c>--ignore-certificate-errors-spki-list</c> names it: that one key is trusted, nothing else.</summary>
+    public string ServerKeyPin()
+    {
+        using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(ServerCertificatePath));
+        return Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+    }
+}
