@@ -137,11 +137,24 @@ public static class OutboundTlsExtensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.Services.AddValidatedOptions<OutboundTlsOptions>(OutboundTlsOptions.SectionName)
-            .Validate(o => o.TrustedRootCertificates.All(File.Exists), "Security:Tls:TrustedRootCertificates must name existing PEM files.");
+            .Validate(o => HoldCertificates(o.TrustedRootCertificates), "Security:Tls:TrustedRootCertificates must name existing PEM files holding certificates.");
         builder.Services.AddSingleton<OutboundCertificateTrust>();
         builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(
             (handler, services) => services.GetRequiredService<OutboundCertificateTrust>().Apply(handler)));
 
         return builder;
+    }
+
+    private static bool HoldCertificates(string[] paths)
+    {
+        try
+        {
+            OutboundCertificateTrust.Load(paths);
+            return true;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
     }
 }
