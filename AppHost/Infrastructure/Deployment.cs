@@ -35,11 +35,18 @@ public sealed class Deployment
     /// <summary>True when the services run as deployed: Production, HTTPS at the edge, no demo accounts.</summary>
     public bool IsProduction => Kind != RunKind.Local;
 
-    /// <summary>The gateway's public URL (set by <see cref="SetEntryPoints"/>).</summary>
-    public ReferenceExpression GatewayUrl { get; private set; } = ReferenceExpression.Empty;
+    private (ReferenceExpression Gateway, ReferenceExpression Dashboard)? _entryPoints;
 
-    /// <summary>The dashboard's public URL (set by <see cref="SetEntryPoints"/>).</summary>
-    public ReferenceExpression DashboardUrl { get; private set; } = ReferenceExpression.Empty;
+    /// <summary>The gateway's public URL.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="SetEntryPoints"/> has not run yet.</exception>
+    public ReferenceExpression GatewayUrl => EntryPoints.Gateway;
+
+    /// <summary>The dashboard's public URL.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="SetEntryPoints"/> has not run yet.</exception>
+    public ReferenceExpression DashboardUrl => EntryPoints.Dashboard;
+
+    private (ReferenceExpression Gateway, ReferenceExpression Dashboard) EntryPoints =>
+        _entryPoints ?? throw new InvalidOperationException("The public entry points are not known yet: call SetEntryPoints once the gateway and the dashboard are added.");
 
     public static Deployment From(IDistributedApplicationBuilder builder)
     {
@@ -61,7 +68,7 @@ public sealed class Deployment
     {
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(dashboard);
-        (GatewayUrl, DashboardUrl) = Kind switch
+        _entryPoints = Kind switch
         {
             RunKind.Rehearsal => (ReferenceExpression.Create($"{Rehearsal!.GatewayUrl}"), ReferenceExpression.Create($"{Rehearsal.DashboardUrl}")),
             RunKind.Publish => (ReferenceExpression.Create($"{gateway.GetEndpoint("https")}"), ReferenceExpression.Create($"{dashboard.GetEndpoint("https")}")),

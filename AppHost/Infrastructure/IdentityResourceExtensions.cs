@@ -46,9 +46,12 @@ internal static class IdentityResourceExtensions
         identity.WithEnvironment("Identity__SigningKey", secrets.SigningKey)
             .WithEnvironment("Identity__EncryptionKey", secrets.EncryptionKey)
             .WithEnvironment("Identity__Users__admin__Password", secrets.AdminPassword);
-        foreach (var user in secrets.DemoUserPassword is null ? [] : DemoUsers)
+        if (secrets.DemoUserPassword is { } demoPassword)
         {
-            identity.WithEnvironment($"Identity__Users__{user}__Password", secrets.DemoUserPassword!);
+            foreach (var user in DemoUsers)
+            {
+                identity.WithEnvironment($"Identity__Users__{user}__Password", demoPassword);
+            }
         }
 
         return identity;

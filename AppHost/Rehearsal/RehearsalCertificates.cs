@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -6,8 +7,10 @@ namespace MicroSecure.AppHost.Rehearsal;
 
 /// <summary>
 /// The rehearsal's own certificate authority and the edge's server certificate, generated on first run into
-/// the data folder (never the repository) and reused after: a person trusts the authority once. The server
-/// certificate is issued again when it nears its end or no longer names the host.
+/// the data folder (never the repository) and reused after: a person trusts the authority once. The authority
+/// is name-constrained to the rehearsal's host (and loopback), so trusting it cannot vouch for any other site.
+/// The server certificate is issued again when it nears its end, no longer names the host or no longer chains
+/// to the authority; unreadable files are generated again.
 /// </summary>
 public sealed record RehearsalCertificates(string AuthorityCertificatePath, string ServerCertificatePath, string ServerKeyPath)
 {
@@ -27,17 +30,56 @@ public sealed record RehearsalCertificates(string AuthorityCertificatePath, stri
         var authorityKeyPath = Path.Combine(folder, "ca.key");
         var now = timeProvider.GetUtcNow();
 
-        using var authority = LoadUsable(files.AuthorityCertificatePath, authorityKeyPath, now) ?? CreateAuthority(files.AuthorityCertificatePath, authorityKeyPath, now);
-        using var server = File.Exists(files.ServerCertificatePath) && File.Exists(files.ServerKeyPath)
-            ? X509Certificate2.CreateFromPemFile(files.ServerCertificatePath, files.ServerKeyPath)
-            : null;
-        if (server is null || server.NotAfter.ToUniversalTime() - now.UtcDateTime < s_renewBefore || !server.MatchesHostname(hostName)
-            || !string.Equals(server.Issuer, authority.Subject, StringComparison.Ordinal))
+        var authority = LoadUsable(files.AuthorityCertificatePath, authorityKeyPath, now) ?? CreateAuthority(files.AuthorityCertificatePath, authorityKeyPath, hostName, now);
+        try
         {
-            IssueServerCertificate(authority, hostName, files, now);
-        }
+            using (var server = LoadUsable(files.ServerCertificatePath, files.ServerKeyPath, now))
+            {
+                if (server is not null && server.MatchesHostname(hostName) && IsIssuedBy(server, authority, now))
+                {
+                    return files;
+                }
+            }
 
-        return files;
+            IssueServerCertificate(authority, hostName, files, now);
+            using var issued = X509Certificate2.CreateFromPem(File.ReadAllText(files.ServerCertificatePath));
+            if (!IsIssuedBy(issued, authority, now))
+            {
+                // The authority's name constraints do not cover a new host name: a new authority for it.
+                authority.Dispose();
+                authority = CreateAuthority(files.AuthorityCertificatePath, authorityKeyPath, hostName, now);
+                IssueServerCertificate(authority, hostName, files, now);
+            }
+
+            return files;
+        }
+        finally
+        {
+            authority.Dispose();
+        }
+    }
+
+    /// <summary>True when <paramref name="certificate"/> chains to <paramref name="authority"/>, within its constraints, at <paramref name="at"/>.</summary>
+    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 authority, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(authority);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = at.UtcDateTime;
+        try
+        {
+            return chain.Build(certificate);
+        }
+        finally
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                element.Certificate.Dispose();
+            }
+        }
     }
 
     private static X509Certificate2? LoadUsable(string certificatePath, string keyPath, DateTimeOffset now)
@@ -47,23 +89,34 @@ public sealed record RehearsalCertificates(string AuthorityCertificatePath, stri
             return null;
         }
 
-        var authority = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-        if (authority.NotAfter.ToUniversalTime() - now.UtcDateTime >= s_renewBefore)
+        X509Certificate2 certificate;
+        try
         {
-            return authority;
+            certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+        }
+        catch (CryptographicException)
+        {
+            // Damaged or mismatched files are made again rather than stopping the AppHost.
+            return null;
         }
 
-        authority.Dispose();
+        if (certificate.NotAfter.ToUniversalTime() - now.UtcDateTime >= s_renewBefore)
+        {
+            return certificate;
+        }
+
+        certificate.Dispose();
         return null;
     }
 
-    private static X509Certificate2 CreateAuthority(string certificatePath, string keyPath, DateTimeOffset now)
+    private static X509Certificate2 CreateAuthority(string certificatePath, string keyPath, string hostName, DateTimeOffset now)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=MicroSecure production rehearsal CA (local only)", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN=MicroSecure production rehearsal CA for {hostName} (local only)", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        request.CertificateExtensions.Add(NameConstraints(hostName));
         var authority = request.CreateSelfSigned(now.AddMinutes(-5), now.Add(s_authorityLifetime));
 
         WritePrivate(keyPath, key.ExportPkcs8PrivateKeyPem());
@@ -76,8 +129,16 @@ public sealed record RehearsalCertificates(string AuthorityCertificatePath, stri
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={hostName}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(hostName);
-        if (string.Equals(hostName, "localhost", StringComparison.OrdinalIgnoreCase))
+        if (IPAddress.TryParse(hostName, out var address))
+        {
+            names.AddIpAddress(address);
+        }
+        else
+        {
+            names.AddDnsName(hostName);
+        }
+
+        if (IsLocalhost(hostName))
         {
             names.AddIpAddress(IPAddress.Loopback);
             names.AddIpAddress(IPAddress.IPv6Loopback);
@@ -97,12 +158,73 @@ public sealed record RehearsalCertificates(string AuthorityCertificatePath, stri
         File.WriteAllText(files.ServerCertificatePath, server.ExportCertificatePem());
     }
 
+    private static bool IsLocalhost(string hostName) => string.Equals(hostName, "localhost", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// RFC 5280 name constraints (critical): the authority may vouch only for the host name, or that one
+    /// address, and for loopback addresses when the host is <c>localhost</c>.
+    /// </summary>
+    private static X509Extension NameConstraints(string hostName)
+    {
+        var permitted = new List<Action<AsnWriter>>();
+        if (IPAddress.TryParse(hostName, out var address))
+        {
+            permitted.Add(writer => WriteNetwork(writer, address, address.GetAddressBytes().Length * 8));
+        }
+        else
+        {
+            permitted.Add(writer => writer.WriteCharacterString(UniversalTagNumber.IA5String, hostName, new Asn1Tag(TagClass.ContextSpecific, 2)));
+        }
+
+        if (IsLocalhost(hostName))
+        {
+            permitted.Add(writer => WriteNetwork(writer, IPAddress.Loopback, 8));
+            permitted.Add(writer => WriteNetwork(writer, IPAddress.IPv6Loopback, 128));
+        }
+
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+            {
+                foreach (var name in permitted)
+                {
+                    using (writer.PushSequence())
+                    {
+                        name(writer);
+                    }
+                }
+            }
+        }
+
+        return new X509Extension("2.5.29.30", writer.Encode(), critical: true);
+    }
+
+    /// <summary>An iPAddress general name for a network: the address's bytes, then the mask's.</summary>
+    private static void WriteNetwork(AsnWriter writer, IPAddress network, int prefixLength)
+    {
+        var bytes = network.GetAddressBytes();
+        var value = new byte[bytes.Length * 2];
+        bytes.CopyTo(value, 0);
+        for (var bit = 0; bit < prefixLength; bit++)
+        {
+            value[bytes.Length + (bit / 8)] |= (byte)(0x80 >> (bit % 8));
+        }
+
+        writer.WriteOctetString(value, new Asn1Tag(TagClass.ContextSpecific, 7));
+    }
+
+    /// <summary>Writes a private key readable by its owner only, from the moment the file exists.</summary>
     private static void WritePrivate(string path, string pem)
     {
-        File.WriteAllText(path, pem);
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
+        using var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options);
+        writer.Write(pem);
     }
 }

@@ -1,6 +1,9 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +21,7 @@ public sealed class OutboundTlsOptions
 
     /// <summary>
     /// PEM files of root certificates to trust in addition to the system store. Only the chain is widened:
-    /// the host name, validity period and every other check still apply.
+    /// the host name, validity period, server-authentication usage and the authority's own constraints still apply.
     /// </summary>
     public string[] TrustedRootCertificates { get; set; } = [];
 }
@@ -30,6 +33,8 @@ public sealed class OutboundTlsOptions
 /// </summary>
 public sealed class OutboundCertificateTrust
 {
+    private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
+
     private readonly X509Certificate2Collection _roots;
 
     /// <summary>Loads the configured roots once.</summary>
@@ -79,6 +84,8 @@ public sealed class OutboundCertificateTrust
         using var custom = new X509Chain();
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         custom.ChainPolicy.CustomTrustStore.AddRange(_roots);
+        // What the platform's own check asks of a server: a certificate meant for TLS servers.
+        custom.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
         // A private authority publishes no revocation list; its certificates are short-lived instead.
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (chain is not null)
@@ -89,8 +96,19 @@ public sealed class OutboundCertificateTrust
             }
         }
 
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return custom.Build(leaf);
+        // SslStream hands over an X509Certificate2; anything else is copied once.
+        using var copy = certificate is X509Certificate2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        try
+        {
+            return custom.Build(copy ?? (X509Certificate2)certificate);
+        }
+        finally
+        {
+            foreach (var element in custom.ChainElements)
+            {
+                element.Certificate.Dispose();
+            }
+        }
     }
 
     /// <summary>Makes <paramref name="handler"/> use <see cref="Validate"/> when extra roots are configured.</summary>
@@ -110,7 +128,8 @@ public sealed class OutboundCertificateTrust
                 client.ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) => Validate(certificate, chain, errors);
                 break;
             default:
-                throw new InvalidOperationException($"{handler.GetType().Name} cannot be given the extra trusted roots.");
+                // Another kind of primary handler (a test's fake, a platform handler) owns its own TLS.
+                break;
         }
     }
 
@@ -139,10 +158,20 @@ public static class OutboundTlsExtensions
         builder.Services.AddValidatedOptions<OutboundTlsOptions>(OutboundTlsOptions.SectionName)
             .Validate(o => HoldCertificates(o.TrustedRootCertificates), "Security:Tls:TrustedRootCertificates must name existing PEM files holding certificates.");
         builder.Services.AddSingleton<OutboundCertificateTrust>();
-        builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(
-            (handler, services) => services.GetRequiredService<OutboundCertificateTrust>().Apply(handler)));
+        // A filter runs after every client's own configuration, so a client that replaces its primary handler
+        // still gets the trust.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, TrustFilter>());
 
         return builder;
+    }
+
+    private sealed class TrustFilter(OutboundCertificateTrust trust) : IHttpMessageHandlerBuilderFilter
+    {
+        public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
+        {
+            next(builder);
+            trust.Apply(builder.PrimaryHandler);
+        };
     }
 
     private static bool HoldCertificates(string[] paths)
@@ -152,7 +181,8 @@ public static class OutboundTlsExtensions
             OutboundCertificateTrust.Load(paths);
             return true;
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
+            or CryptographicException)
         {
             return false;
         }

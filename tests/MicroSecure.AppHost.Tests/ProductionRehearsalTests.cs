@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MicroSecure.AppHost.Rehearsal;
 using Microsoft.Extensions.Configuration;
@@ -82,28 +83,73 @@ public sealed class ProductionRehearsalTests : IDisposable
     }
 
     [Fact]
-    public void TheServerCertificate_IsIssuedAgain_ForAnotherHostOrNearItsEnd_UnderTheSameAuthority()
+    public void TheServerCertificate_IsIssuedAgain_NearItsEnd_UnderTheSameAuthority()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var first = RehearsalCertificates.Ensure(_folder, "localhost", time);
         var authority = File.ReadAllBytes(first.AuthorityCertificatePath);
         var original = File.ReadAllBytes(first.ServerCertificatePath);
 
-        var renamed = RehearsalCertificates.Ensure(_folder, "rehearsal.test", time);
-        using (var server = X509Certificate2.CreateFromPemFile(renamed.ServerCertificatePath, renamed.ServerKeyPath))
-        {
-            Assert.True(server.MatchesHostname("rehearsal.test"));
-        }
-
-        var renamedBytes = File.ReadAllBytes(renamed.ServerCertificatePath);
         time.Advance(TimeSpan.FromDays(380));
-        var renewed = RehearsalCertificates.Ensure(_folder, "rehearsal.test", time);
+        var renewed = RehearsalCertificates.Ensure(_folder, "localhost", time);
 
-        Assert.NotEqual(original, renamedBytes);
-        Assert.NotEqual(renamedBytes, File.ReadAllBytes(renewed.ServerCertificatePath));
+        Assert.NotEqual(original, File.ReadAllBytes(renewed.ServerCertificatePath));
         Assert.Equal(authority, File.ReadAllBytes(renewed.AuthorityCertificatePath));
         using var latest = X509Certificate2.CreateFromPem(File.ReadAllText(renewed.ServerCertificatePath));
         Assert.True(latest.NotAfter.ToUniversalTime() > time.GetUtcNow().UtcDateTime.AddDays(300));
+    }
+
+    [Fact]
+    public void TheAuthority_IsNameConstrained_ToTheRehearsalsHost_SoTrustingItVouchesForNoOtherSite()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var files = RehearsalCertificates.Ensure(_folder, "localhost", time);
+        using var authority = X509Certificate2.CreateFromPemFile(files.AuthorityCertificatePath, Path.Combine(_folder, "ca.key"));
+
+        using var forLocalhost = Issue(authority, "localhost");
+        using var forAnotherSite = Issue(authority, "bank.example");
+
+        Assert.True(RehearsalCertificates.IsIssuedBy(forLocalhost, authority, time.GetUtcNow()));
+        Assert.False(RehearsalCertificates.IsIssuedBy(forAnotherSite, authority, time.GetUtcNow()));
+    }
+
+    [Fact]
+    public void AnotherHostName_GetsItsOwnAuthority_AndDamagedFilesAreMadeAgain()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var first = RehearsalCertificates.Ensure(_folder, "localhost", time);
+        var localhostAuthority = File.ReadAllBytes(first.AuthorityCertificatePath);
+
+        var renamed = RehearsalCertificates.Ensure(_folder, "rehearsal.test", time);
+        File.WriteAllText(renamed.ServerCertificatePath, "damaged");
+        var repaired = RehearsalCertificates.Ensure(_folder, "rehearsal.test", time);
+
+        Assert.NotEqual(localhostAuthority, File.ReadAllBytes(renamed.AuthorityCertificatePath));
+        using var server = X509Certificate2.CreateFromPemFile(repaired.ServerCertificatePath, repaired.ServerKeyPath);
+        using var authority = X509Certificate2.CreateFromPem(File.ReadAllText(repaired.AuthorityCertificatePath));
+        Assert.True(server.MatchesHostname("rehearsal.test"));
+        Assert.True(RehearsalCertificates.IsIssuedBy(server, authority, time.GetUtcNow()));
+    }
+
+    [Fact]
+    public void AnAddressAsHostName_IsNamedAsAnAddress()
+    {
+        var files = RehearsalCertificates.Ensure(_folder, "127.0.0.1", new FakeTimeProvider(DateTimeOffset.UtcNow));
+
+        using var server = X509Certificate2.CreateFromPem(File.ReadAllText(files.ServerCertificatePath));
+        Assert.True(server.MatchesHostname("127.0.0.1"));
+        Assert.True(ChainsTo(server, files.AuthorityCertificatePath));
+    }
+
+    /// <summary>A server certificate for <paramref name="hostName"/> signed with the authority's key, as anyone holding it could.</summary>
+    private static X509Certificate2 Issue(X509Certificate2 authority, string hostName)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={hostName}", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(hostName);
+        request.CertificateExtensions.Add(names.Build());
+        return request.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(8));
     }
 
     private static bool ChainsTo(X509Certificate2 certificate, string authorityPath)

@@ -145,8 +145,26 @@ public sealed partial class ProductionRehearsalTests(RehearsalAppHostFixture fix
     public async Task ACallersOwnForwardedFor_NeverMovesItsRateLimitPartition()
     {
         using var client = ClientFrom("127.0.0.21", fixture.GatewayUrl);
+        // A fixed window may end between two requests (its budget then starts again): one more try covers that,
+        // while a partition that moved would show the same jump on every try.
+        List<int> remaining = [];
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            remaining = await RemainingAfterEachAsync(client, [null, "198.51.100.1", "198.51.100.2, 198.51.100.3", "127.0.0.1"]);
+            if (remaining.SequenceEqual(Enumerable.Range(0, remaining.Count).Select(i => remaining[0] - i)))
+            {
+                break;
+            }
+        }
+
+        // One budget, spent one request at a time, whatever the caller claimed to be.
+        Assert.Equal(Enumerable.Range(0, remaining.Count).Select(i => remaining[0] - i), remaining);
+    }
+
+    private static async Task<List<int>> RemainingAfterEachAsync(HttpClient client, string?[] spoofedAddresses)
+    {
         var remaining = new List<int>();
-        foreach (var spoofed in new[] { null, "198.51.100.1", "198.51.100.2, 198.51.100.3", "127.0.0.1" })
+        foreach (var spoofed in spoofedAddresses)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/catalog/products");
             if (spoofed is not null)
@@ -160,8 +178,7 @@ public sealed partial class ProductionRehearsalTests(RehearsalAppHostFixture fix
             remaining.Add(int.Parse(Remaining().Match(header).Groups[1].Value, CultureInfo.InvariantCulture));
         }
 
-        // One budget, spent one request at a time, whatever the caller claimed to be.
-        Assert.Equal(Enumerable.Range(0, remaining.Count).Select(i => remaining[0] - i), remaining);
+        return remaining;
     }
 
     [Fact]

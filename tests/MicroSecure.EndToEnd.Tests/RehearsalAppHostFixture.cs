@@ -15,9 +15,15 @@ public sealed class RehearsalAppHostFixture : AppHostFixture
 {
     private OutboundCertificateTrust? _trust;
 
-    public int EdgeGatewayPort { get; } = LoopbackPorts.Free();
+    public RehearsalAppHostFixture()
+    {
+        EdgeGatewayPort = LoopbackPorts.Free(except: GatewayPort);
+        EdgeDashboardPort = LoopbackPorts.Free(except: EdgeGatewayPort);
+    }
 
-    public int EdgeDashboardPort { get; } = LoopbackPorts.Free();
+    public int EdgeGatewayPort { get; }
+
+    public int EdgeDashboardPort { get; }
 
     public override Uri GatewayUrl => new($"https://localhost:{EdgeGatewayPort}");
 

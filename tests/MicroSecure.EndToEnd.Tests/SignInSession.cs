@@ -28,11 +28,8 @@ internal sealed partial class SignInSession : IDisposable
         _tls = tls;
         var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
         tls?.Invoke(handler);
-        _browser = new HttpClient(new CookieJarHandler(new Dictionary<string, string>(StringComparer.Ordinal), handler, SetCookies));
+        _browser = new HttpClient(new CookieJarHandler(new Dictionary<string, string>(StringComparer.Ordinal), handler));
     }
-
-    /// <summary>Every Set-Cookie header the session received, as sent.</summary>
-    public List<string> SetCookies { get; } = [];
 
     /// <summary>Follows <paramref name="start"/> through sign-in (and consent) until a page answers, or a redirect to <paramref name="stopAt"/>.</summary>
     public async Task<(HttpStatusCode Status, string Body, Uri Url)> BrowseAsync(Uri start, string userName, string password, string? stopAt = null)
@@ -110,7 +107,7 @@ internal sealed partial class SignInSession : IDisposable
 }
 
 /// <summary>Keeps cookies by name for one host (localhost, every port), Secure or not, as a browser does on localhost.</summary>
-internal sealed class CookieJarHandler(Dictionary<string, string> jar, HttpMessageHandler inner, List<string>? seen = null) : DelegatingHandler(inner)
+internal sealed class CookieJarHandler(Dictionary<string, string> jar, HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -122,7 +119,6 @@ internal sealed class CookieJarHandler(Dictionary<string, string> jar, HttpMessa
         var response = await base.SendAsync(request, cancellationToken);
         foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
         {
-            seen?.Add(header);
             var pair = header.Split(';')[0];
             var name = pair[..pair.IndexOf('=', StringComparison.Ordinal)];
             var value = pair[(name.Length + 1)..];

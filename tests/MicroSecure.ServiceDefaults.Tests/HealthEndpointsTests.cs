@@ -63,7 +63,8 @@ public sealed class HealthEndpointsTests
     public async Task InProductionWithManagementPort_HealthAnswersOnlyOnThatPort_WhateverTheHostHeader(string path)
     {
         // Real Kestrel on two loopback ports: which port a connection arrived on is what decides.
-        var (publicPort, managementPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
+        var publicPort = LoopbackPorts.Free();
+        var managementPort = LoopbackPorts.Free(except: publicPort);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = EmptyContentRoot() });
         builder.WebHost.UseUrls($"http://127.0.0.1:{publicPort}", $"http://127.0.0.1:{managementPort}");
         builder.Configuration["HealthChecks:ManagementPort"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);

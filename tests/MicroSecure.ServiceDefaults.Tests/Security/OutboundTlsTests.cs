@@ -1,11 +1,13 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MicroSecure.ServiceDefaults.Security;
-using MicroSecure.Testing;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -31,14 +33,14 @@ public sealed class OutboundTlsTests : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
-    private static X509Certificate2 Server(X509Certificate2 authority, string hostName)
+    private static X509Certificate2 Server(X509Certificate2 authority, string hostName, string usage = "1.3.6.1.5.5.7.3.1")
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={hostName}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(hostName);
         request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
         using var issued = request.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(12), RandomNumberGenerator.GetBytes(8));
         return issued.CopyWithPrivateKey(key);
     }
@@ -53,12 +55,12 @@ public sealed class OutboundTlsTests : IDisposable
     /// <summary>An HTTPS server on loopback with <paramref name="certificate"/>; answers 200 "ok".</summary>
     private static async Task<(WebApplication App, Uri Url)> ServeAsync(X509Certificate2 certificate)
     {
-        var port = LoopbackPorts.Free();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(certificate)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
         var app = builder.Build();
         app.MapGet("/", () => "ok");
         await app.StartAsync(TestContext.Current.CancellationToken);
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
         return (app, new Uri($"https://localhost:{port}/"));
     }
 
@@ -107,6 +109,20 @@ public sealed class OutboundTlsTests : IDisposable
     }
 
     [Fact]
+    public void UnderTheAuthority_OnlyACertificateForServersIsAccepted()
+    {
+        // Kestrel itself refuses to serve a client-only certificate, so the check is asked directly.
+        using var authority = Authority("rehearsal CA");
+        var trust = new OutboundCertificateTrust(Options.Create(new OutboundTlsOptions { TrustedRootCertificates = [WritePem(authority, "ca.crt")] }));
+        using var server = Server(authority, "localhost");
+        using var clientOnly = Server(authority, "localhost", usage: "1.3.6.1.5.5.7.3.2");
+
+        Assert.True(trust.Validate(server, chain: null, SslPolicyErrors.RemoteCertificateChainErrors));
+        Assert.False(trust.Validate(clientOnly, chain: null, SslPolicyErrors.RemoteCertificateChainErrors));
+        Assert.False(trust.Validate(server, chain: null, SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateChainErrors));
+    }
+
+    [Fact]
     public async Task ServiceDefaults_GiveEveryFactoryClientAndTheJwtBackchannelTheConfiguredRoots()
     {
         using var authority = Authority("rehearsal CA");
@@ -117,13 +133,19 @@ public sealed class OutboundTlsTests : IDisposable
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = _folder });
             builder.Configuration["Security:Tls:TrustedRootCertificates:0"] = WritePem(authority, "ca.crt");
             builder.AddServiceDefaults();
+            // A client that brings its own primary handler keeps the trust too.
+            builder.Services.AddHttpClient("replaced").ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
             await using var service = builder.Build();
 
-            using var client = service.Services.GetRequiredService<IHttpClientFactory>().CreateClient("any");
+            var factory = service.Services.GetRequiredService<IHttpClientFactory>();
+            using var client = factory.CreateClient("any");
+            using var replaced = factory.CreateClient("replaced");
             var bearer = service.Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
+            using var backchannel = new HttpClient(bearer.BackchannelHttpHandler!, disposeHandler: false);
 
             Assert.Equal("ok", await client.GetStringAsync(url, TestContext.Current.CancellationToken));
-            Assert.NotNull(bearer.BackchannelHttpHandler);
+            Assert.Equal("ok", await replaced.GetStringAsync(url, TestContext.Current.CancellationToken));
+            Assert.Equal("ok", await backchannel.GetStringAsync(url, TestContext.Current.CancellationToken));
         }
     }
 
