@@ -190,17 +190,23 @@ public sealed class ExistingAppHostFixture : AppHostFixture
         $"--ConnectionStrings:redis={Redis}",
     ];
 
-    protected override async Task BeforeStartAsync(CancellationToken cancellationToken)
-    {
-        Postgres = MicroSecure.Testing.TestInfrastructure.RequirePostgres();
-        Redis = MicroSecure.Testing.TestInfrastructure.RequireRedis();
+    protected override async Task BeforeStartAsync(CancellationToken cancellationToken) =>
+        (Postgres, Redis) = await PrepareServersAsync(cancellationToken);
 
-        await using var connection = new Npgsql.NpgsqlConnection(Postgres);
+    /// <summary>The servers scripts/test.sh started, with the services' databases dropped so a run proves they are created.</summary>
+    public static async Task<(string Postgres, string Redis)> PrepareServersAsync(CancellationToken cancellationToken)
+    {
+        var postgres = MicroSecure.Testing.TestInfrastructure.RequirePostgres();
+        var redis = MicroSecure.Testing.TestInfrastructure.RequireRedis();
+
+        await using var connection = new Npgsql.NpgsqlConnection(postgres);
         await connection.OpenAsync(cancellationToken);
         foreach (var database in Databases)
         {
             await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        return (postgres, redis);
     }
 }

@@ -13,8 +13,7 @@ namespace MicroSecure.EndToEnd.Tests;
 /// internet would reach Azure Container Apps' ingress. Callers use addresses of their own on loopback
 /// (127.0.0.x) so the address a service records can be told from the edge's (127.0.0.1).
 /// </summary>
-[Collection(AppHostCollection.Name)]
-public sealed partial class ProductionRehearsalTests(RehearsalAppHostFixture fixture) : IClassFixture<RehearsalAppHostFixture>
+public abstract class ProductionRehearsalTests<TFixture>(TFixture fixture) where TFixture : RehearsalAppHostFixture
 {
     private const string Hsts = "max-age=31536000; includeSubDomains";
 
@@ -175,7 +174,7 @@ public sealed partial class ProductionRehearsalTests(RehearsalAppHostFixture fix
             using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var header = string.Join(",", response.Headers.GetValues("RateLimit"));
-            remaining.Add(int.Parse(Remaining().Match(header).Groups[1].Value, CultureInfo.InvariantCulture));
+            remaining.Add(int.Parse(RateLimitHeader.Remaining().Match(header).Groups[1].Value, CultureInfo.InvariantCulture));
         }
 
         return remaining;
@@ -212,12 +211,12 @@ public sealed partial class ProductionRehearsalTests(RehearsalAppHostFixture fix
         }
         catch (TimeoutException)
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, "rehearsal-live-feed-missing.png"), FullPage = true });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"rehearsal-{Mode}-live-feed-missing.png"), FullPage = true });
             Assert.Fail($"The rejected caller's row did not show: {string.Join(" | ", await browser.AllProblemsAsync())}\n{await page.InnerTextAsync("body")}");
         }
 
         Assert.Equal(0, await page.Locator("tr.event-row", new() { HasText = "203.0.113.7" }).CountAsync());
-        await page.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, "rehearsal-live-feed.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"rehearsal-{Mode}-live-feed.png"), FullPage = true });
 
         var cookies = await browser.Context.CookiesAsync();
         var session = Assert.Single(cookies, c => c.Name == "__Host-microsecure.dashboard");
@@ -231,6 +230,20 @@ public sealed partial class ProductionRehearsalTests(RehearsalAppHostFixture fix
         Assert.Empty(await browser.AllProblemsAsync());
     }
 
-    [GeneratedRegex(@"\br=(\d+)")]
-    private static partial Regex Remaining();
+    private static string Mode => typeof(TFixture).Name.Replace("RehearsalFixture", "", StringComparison.Ordinal).ToLowerInvariant();
 }
+
+internal static partial class RateLimitHeader
+{
+    /// <summary>The remaining budget (<c>r=</c>) of a <c>RateLimit</c> header.</summary>
+    [GeneratedRegex(@"\br=(\d+)")]
+    public static partial Regex Remaining();
+}
+
+[Collection(AppHostCollection.Name)]
+public sealed class EmbeddedRehearsalTests(EmbeddedRehearsalFixture fixture)
+    : ProductionRehearsalTests<EmbeddedRehearsalFixture>(fixture), IClassFixture<EmbeddedRehearsalFixture>;
+
+[Collection(AppHostCollection.Name)]
+public sealed class ExistingRehearsalTests(ExistingRehearsalFixture fixture)
+    : ProductionRehearsalTests<ExistingRehearsalFixture>(fixture), IClassFixture<ExistingRehearsalFixture>;

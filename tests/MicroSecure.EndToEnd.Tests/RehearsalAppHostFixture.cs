@@ -8,14 +8,14 @@ namespace MicroSecure.EndToEnd.Tests;
 
 /// <summary>
 /// The production rehearsal as a person starts it (<c>--launch-profile production</c> sets
-/// <c>Rehearsal:Enabled</c>), in embedded mode: every service in Production behind the edge, which serves
-/// HTTPS on two free ports with the authority the AppHost generated into the data folder.
+/// <c>Rehearsal:Enabled</c>): every service in Production behind the edge, which serves HTTPS on two free
+/// ports with the authority the AppHost generated into the data folder.
 /// </summary>
-public sealed class RehearsalAppHostFixture : AppHostFixture
+public abstract class RehearsalAppHostFixture : AppHostFixture
 {
     private OutboundCertificateTrust? _trust;
 
-    public RehearsalAppHostFixture()
+    protected RehearsalAppHostFixture()
     {
         EdgeGatewayPort = LoopbackPorts.Free(except: GatewayPort);
         EdgeDashboardPort = LoopbackPorts.Free(except: EdgeGatewayPort);
@@ -37,9 +37,12 @@ public sealed class RehearsalAppHostFixture : AppHostFixture
 
     protected override IEnumerable<string> ResourcesToAwait => [.. Services, "edge"];
 
+    /// <summary>The infrastructure mode's arguments.</summary>
+    protected abstract IEnumerable<string> InfrastructureArguments();
+
     protected override IEnumerable<string> ModeArguments() =>
     [
-        "--Infrastructure:Mode=embedded",
+        .. InfrastructureArguments(),
         "--Rehearsal:Enabled=true",
         $"--Rehearsal:GatewayPort={EdgeGatewayPort}",
         $"--Rehearsal:DashboardPort={EdgeDashboardPort}",
@@ -84,4 +87,23 @@ public sealed class RehearsalAppHostFixture : AppHostFixture
         using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(ServerCertificatePath));
         return Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
     }
+}
+
+/// <summary>The rehearsal with SQLite files and no Redis: one gateway.</summary>
+public sealed class EmbeddedRehearsalFixture : RehearsalAppHostFixture
+{
+    protected override IEnumerable<string> InfrastructureArguments() => ["--Infrastructure:Mode=embedded"];
+}
+
+/// <summary>The rehearsal on the PostgreSQL and Redis that scripts/test.sh started: two gateway replicas behind the edge.</summary>
+public sealed class ExistingRehearsalFixture : RehearsalAppHostFixture
+{
+    private string _postgres = "";
+    private string _redis = "";
+
+    protected override IEnumerable<string> InfrastructureArguments() =>
+        ["--Infrastructure:Mode=existing", $"--ConnectionStrings:postgres={_postgres}", $"--ConnectionStrings:redis={_redis}"];
+
+    protected override async Task BeforeStartAsync(CancellationToken cancellationToken) =>
+        (_postgres, _redis) = await ExistingAppHostFixture.PrepareServersAsync(cancellationToken);
 }
