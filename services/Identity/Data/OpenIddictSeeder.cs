@@ -150,6 +150,16 @@ internal sealed partial class OpenIddictSeeder(
         {
             if (string.IsNullOrEmpty(seed.Password))
             {
+                // A seeded account the configuration no longer gives a password (the demo people in the production
+                // rehearsal or a deployment, on a database a local run filled) must not keep the old one.
+                if (await users.FindByNameAsync(userName) is { } stale && await users.HasPasswordAsync(stale))
+                {
+                    Check(await users.RemovePasswordAsync(stale), $"user {userName}");
+                    await EndSessionsAsync(users, authorizations, tokens, stale, cancellationToken);
+                    LogPasswordRemoved(userName);
+                    continue;
+                }
+
                 LogUserSkipped(userName);
                 continue;
             }
@@ -165,9 +175,7 @@ internal sealed partial class OpenIddictSeeder(
                 // whoever held the account before loses it: new security stamp (sessions end), tokens revoked.
                 Check(await users.RemovePasswordAsync(user), $"user {userName}");
                 Check(await users.AddPasswordAsync(user, seed.Password), $"user {userName}");
-                Check(await users.UpdateSecurityStampAsync(user), $"user {userName}");
-                await authorizations.RevokeBySubjectAsync(user.Id, cancellationToken);
-                await tokens.RevokeBySubjectAsync(user.Id, cancellationToken);
+                await EndSessionsAsync(users, authorizations, tokens, user, cancellationToken);
                 LogPasswordRotated(userName);
             }
 
@@ -175,6 +183,16 @@ internal sealed partial class OpenIddictSeeder(
             Check(await users.AddToRolesAsync(user, seed.Roles.Except(current, StringComparer.Ordinal)), $"user {userName}");
             Check(await users.RemoveFromRolesAsync(user, current.Except(seed.Roles, StringComparer.Ordinal)), $"user {userName}");
         }
+    }
+
+    /// <summary>A new security stamp (sign-in sessions end) and every authorization and token of the account revoked.</summary>
+    private static async Task EndSessionsAsync(
+        UserManager<ApplicationUser> users, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens,
+        ApplicationUser user, CancellationToken cancellationToken)
+    {
+        Check(await users.UpdateSecurityStampAsync(user), $"user {user.UserName}");
+        await authorizations.RevokeBySubjectAsync(user.Id, cancellationToken);
+        await tokens.RevokeBySubjectAsync(user.Id, cancellationToken);
     }
 
     private static void Check(IdentityResult result, string what)
@@ -194,6 +212,9 @@ internal sealed partial class OpenIddictSeeder(
 
     [LoggerMessage(5, LogLevel.Warning, "Seeded user {UserName} had another password: it was replaced, its sessions ended and its tokens revoked.")]
     private partial void LogPasswordRotated(string userName);
+
+    [LoggerMessage(6, LogLevel.Warning, "Seeded user {UserName} has no password configured any more: its password was removed, its sessions ended and its tokens revoked.")]
+    private partial void LogPasswordRemoved(string userName);
 
     [LoggerMessage(4, LogLevel.Warning, "User {UserName} has no password configured and was not seeded.")]
     private partial void LogUserSkipped(string userName);

@@ -142,16 +142,7 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         string refresh;
         await using (var before = await IdentityProcess.StartAsync("sqlite", Settings("first-long-unusual-phrase"), database))
         {
-            using var browser = new SignInBrowser(before.Url);
-            var (verifier, challenge) = SignInBrowser.NewPkce();
-            var code = QueryHelpers.ParseQuery((await browser.AuthorizeAsync(SignInBrowser.AuthorizeUrl(challenge), "bob", "first-long-unusual-phrase")).Query)["code"].ToString();
-            using var client = new HttpClient { BaseAddress = before.Url };
-            using var exchanged = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = SignInBrowser.CliRedirect,
-                ["client_id"] = SignInBrowser.CliClient, ["code_verifier"] = verifier,
-            }), TestContext.Current.CancellationToken);
-            refresh = (await IdentityServerFixtureBase.JsonAsync(exchanged)).GetProperty("refresh_token").GetString()!;
+            refresh = await RefreshTokenAsync(before.Url, "bob", "first-long-unusual-phrase");
         }
 
         await using var after = await IdentityProcess.StartAsync("sqlite", Settings("second-long-unusual-phrase"), database);
@@ -162,6 +153,54 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         }), TestContext.Current.CancellationToken);
 
         Assert.Equal("invalid_grant", (await IdentityServerFixtureBase.JsonAsync(refused)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task ASeededPersonLeftWithoutAPassword_CanNeitherSignInNorRefresh()
+    {
+        // A database a local run filled (demo people with passwords), then run as deployed (no demo people).
+        var database = Path.Combine(Directory.CreateTempSubdirectory().FullName, "identity.db");
+        Dictionary<string, string?> Settings(string? password) => new()
+        {
+            ["Identity__Users__bob__Password"] = password,
+            ["Identity__Issuer"] = "http://identity.test/",
+            ["Identity__SigningKey"] = SigningKey,
+            ["Identity__EncryptionKey"] = EncryptionKey,
+        };
+
+        const string Password = "third-long-unusual-phrase";
+        string refresh;
+        await using (var local = await IdentityProcess.StartAsync("sqlite", Settings(Password), database))
+        {
+            refresh = await RefreshTokenAsync(local.Url, "bob", Password);
+        }
+
+        await using var deployed = await IdentityProcess.StartAsync("sqlite", Settings(null), database);
+        using var client = new HttpClient { BaseAddress = deployed.Url };
+        using var refused = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = SignInBrowser.CliClient,
+        }), TestContext.Current.CancellationToken);
+        using var browser = new SignInBrowser(deployed.Url);
+        var (_, challenge) = SignInBrowser.NewPkce();
+
+        Assert.Equal("invalid_grant", (await IdentityServerFixtureBase.JsonAsync(refused)).GetProperty("error").GetString());
+        var signIn = await Assert.ThrowsAsync<InvalidOperationException>(() => browser.AuthorizeAsync(SignInBrowser.AuthorizeUrl(challenge), "bob", Password));
+        Assert.Contains("sign-in as bob failed", signIn.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> RefreshTokenAsync(Uri identity, string userName, string password)
+    {
+        using var browser = new SignInBrowser(identity);
+        var (verifier, challenge) = SignInBrowser.NewPkce();
+        var code = QueryHelpers.ParseQuery((await browser.AuthorizeAsync(SignInBrowser.AuthorizeUrl(challenge), userName, password)).Query)["code"].ToString();
+        using var client = new HttpClient { BaseAddress = identity };
+        using var exchanged = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = SignInBrowser.CliRedirect,
+            ["client_id"] = SignInBrowser.CliClient, ["code_verifier"] = verifier,
+        }), TestContext.Current.CancellationToken);
+        return (await IdentityServerFixtureBase.JsonAsync(exchanged)).GetProperty("refresh_token").GetString()!;
     }
 
     private static readonly string SigningKey = CreateSigningKey();
