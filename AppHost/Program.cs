@@ -69,8 +69,14 @@ deployment.SetEntryPoints(gateway, dashboard);
 var services = new[] { identity, catalog, orders, gateway, dashboard };
 foreach (var service in services)
 {
+    var isPublic = service == gateway || service == dashboard;
+    if (isPublic)
+    {
+        service.WithAllowedHosts(deployment);
+    }
+
     service.AsDeployed(deployment, certificates)
-        .WithTrustedProxies(deployment, isPublic: service == gateway || service == dashboard, proxyNetwork)
+        .WithTrustedProxies(deployment, isPublic, proxyNetwork)
         .WithTokenValidation(identity, deployment)
         // Every service reports its security events to the dashboard's collector (the dashboard included).
         .WithSecurityEventCollector(dashboard, deployment);

@@ -26,6 +26,7 @@ public static class SecurityDefaultsExtensions
         builder.AddSafeErrors();
         builder.AddSecurityHeaders();
         builder.AddTrustedProxies();
+        builder.AddAllowedHosts();
         builder.AddOutboundTls();
         builder.AddRequestLimits();
         builder.AddCorsAllowList();
@@ -43,7 +44,8 @@ public static class SecurityDefaultsExtensions
 
     /// <summary>
     /// Adds the security middleware in the one order that works: the client address is settled first,
-    /// headers are attached before anything can fail, errors become problem details, routing picks the
+    /// headers are attached before anything can fail, errors become problem details, a public entry point
+    /// refuses hosts that are not its own, routing picks the
     /// endpoint whose metadata the later steps read, credential-checking endpoints are limited by address
     /// before any credential is checked, the caller is authenticated before the main rate limiter partitions
     /// by subject, and authorization comes last.
@@ -61,6 +63,7 @@ public static class SecurityDefaultsExtensions
         app.UseForwardedHeaders();
         app.UseSecurityHeaders();
         app.UseSafeErrors();
+        app.UseAllowedHosts();
         app.UseRouting();
         app.UseRequestBodyLimit();
         app.UseCors();

@@ -55,6 +55,30 @@ internal static class DeploymentResourceExtensions
     }
 
     /// <summary>
+    /// The host names a public entry point (the gateway, the dashboard) answers to; any other Host header is
+    /// refused (400 and a <c>SuspiciousRequest</c> event), so nothing built from the request can name a forged
+    /// host. Locally: loopback names. In the rehearsal: the edge's host name, and <c>localhost</c> for the
+    /// services' own loopback calls (events to the collector). Published: the app's public host name.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithAllowedHosts(this IResourceBuilder<ProjectResource> project, Deployment deployment)
+    {
+        if (deployment.Kind == RunKind.Publish)
+        {
+            return project.WithEnvironment("Security__Hosts__Allowed__0", project.GetEndpoint("https").Property(EndpointProperty.Host));
+        }
+
+        string[] hosts = deployment.Rehearsal is { } rehearsal
+            ? [.. new[] { rehearsal.HostName, "localhost" }.Distinct(StringComparer.OrdinalIgnoreCase)]
+            : ["localhost", "127.0.0.1", "[::1]"];
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            project.WithEnvironment($"Security__Hosts__Allowed__{i}", hosts[i]);
+        }
+
+        return project;
+    }
+
+    /// <summary>
     /// The rehearsal's edge: TLS on the public ports with the generated certificate, forwarding to the gateway's
     /// and the dashboard's own http endpoints as ACA's ingress does. It is added only to a rehearsal, so it
     /// never reaches the manifest.

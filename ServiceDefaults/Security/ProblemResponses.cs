@@ -15,6 +15,12 @@ namespace MicroSecure.ServiceDefaults.Security;
 /// </summary>
 public static class ProblemResponses
 {
+    /// <summary>
+    /// <see cref="HttpContext.Items"/> key a step sets when it has recorded its own event for the error it writes,
+    /// so the 400 it answers is not also counted as rejected input.
+    /// </summary>
+    public const string EventRecordedItem = "MicroSecure.Security.EventRecorded";
+
     /// <summary>Registers the problem-details writer with a trace id on every response.</summary>
     public static TBuilder AddSafeErrors<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -42,6 +48,11 @@ public static class ProblemResponses
     /// </summary>
     private static void RecordRejectedInput(HttpContext context, ProblemDetails problem)
     {
+        if (context.Items.ContainsKey(EventRecordedItem))
+        {
+            return;
+        }
+
         var reason = problem.Status switch
         {
             StatusCodes.Status400BadRequest when problem is HttpValidationProblemDetails => "invalid_fields",

@@ -171,6 +171,12 @@ public sealed partial class ManifestTests : IAsyncLifetime
             Assert.Equal("{identity.bindings.https.url}", _resources.GetProperty(service).GetProperty("env").GetProperty("Security__Jwt__Authority").GetString());
         }
 
+        // The public apps answer only to their own public host names; the others are reached by no outside name.
+        foreach (var service in new[] { "gateway", "dashboard" })
+        {
+            Assert.Equal($"{{{service}.bindings.https.host}}", _resources.GetProperty(service).GetProperty("env").GetProperty("Security__Hosts__Allowed__0").GetString());
+        }
+
         var identity = _resources.GetProperty("identity").GetProperty("env");
         Assert.Equal("{gateway.bindings.https.url}", identity.GetProperty("Identity__Issuer").GetString());
         Assert.Equal("{dashboard.bindings.https.url}/signin-oidc", identity.GetProperty("Identity__Clients__dashboard__RedirectUris__0").GetString());

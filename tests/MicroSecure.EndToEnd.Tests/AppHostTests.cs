@@ -53,6 +53,21 @@ public abstract partial class AppHostTests<TFixture>(TFixture fixture) where TFi
         Assert.Equal("Healthy", await GetOkTextAsync(client, "/health"));
     }
 
+    [Theory]
+    [InlineData("/.well-known/openid-configuration")]
+    [InlineData("/account/login")]
+    public async Task Gateway_RefusesAForgedHost_SoNoLinkNamesIt(string path)
+    {
+        using var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Host = "evil.example";
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("evil.example", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Dashboard_SendsAnonymousVisitorsToTheIdentityServerThroughTheGateway()
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
@@ -96,6 +97,31 @@ public abstract class ProductionRehearsalTests<TFixture>(TFixture fixture) where
         Assert.Equal(HttpStatusCode.OK, management.StatusCode);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, open.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("gateway", "/.well-known/openid-configuration")]
+    [InlineData("gateway", "/connect/authorize?client_id=microsecure-cli")]
+    [InlineData("dashboard", "/")]
+    public async Task AForgedHost_IsRefusedAtTheEntryPoint_AndNeverEchoed(string entry, string path)
+    {
+        var entryUrl = entry == "gateway" ? fixture.GatewayUrl : fixture.DashboardUrl;
+        // TLS names the Host header's host, which is the forged one: this client accepts exactly the edge's
+        // certificate instead (an attacker's client checks nothing at all).
+        using var edgeCertificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(fixture.ServerCertificatePath, TestContext.Current.CancellationToken));
+        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && edgeCertificate.RawData.AsSpan().SequenceEqual(certificate.GetRawCertData());
+        using var client = new HttpClient(handler) { BaseAddress = entryUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Host = $"evil.example:{entryUrl.Port}";
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("evil.example", body, StringComparison.Ordinal);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(Hsts, Assert.Single(response.Headers.GetValues("Strict-Transport-Security")));
     }
 
     [Fact]
