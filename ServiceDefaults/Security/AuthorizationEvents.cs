@@ -19,7 +19,8 @@ internal sealed class AuthorizationEvents(SecurityEventRecorder recorder) : IAut
         if (authorizeResult.Forbidden)
         {
             var failed = authorizeResult.AuthorizationFailure?.FailedRequirements ?? [];
-            var reason = failed.Any(r => r is RolesAuthorizationRequirement) ? "missing_role"
+            var reason = failed.Any(r => r is ServiceClientRequirement) ? "not_a_service"
+                : failed.Any(r => r is RolesAuthorizationRequirement) ? "missing_role"
                 : failed.Any(r => r is AssertionRequirement) ? "insufficient_scope"
                 : "policy_failed";
             var policyName = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>()

@@ -14,6 +14,41 @@ public sealed class PolicyRequirements
 
     /// <summary>Roles of which the caller must hold at least one.</summary>
     public string[] Roles { get; set; } = [];
+
+    /// <summary>
+    /// Only services may call: the token must come from a client-credentials grant (no person behind it),
+    /// whatever scopes a person's token carries. See <see cref="ServiceClientRequirement"/>.
+    /// </summary>
+    public bool ServicesOnly { get; set; }
+}
+
+/// <summary>
+/// The caller is a service client, not a person: its token was issued to the client itself (client
+/// credentials), so its subject is its own client id. A person's token names the person as subject and the
+/// application they used as <c>client_id</c>, and never passes, even with every scope the endpoint wants.
+/// </summary>
+public sealed class ServiceClientRequirement : AuthorizationHandler<ServiceClientRequirement>, IAuthorizationRequirement
+{
+    /// <summary>True when <paramref name="user"/> authenticated with a service's own client-credentials token.</summary>
+    public static bool IsServiceClient(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.Identity?.IsAuthenticated == true
+            && user.FindFirst("client_id")?.Value is { Length: > 0 } client
+            && user.FindAll("sub").Select(c => c.Value).SingleOrDefault() == client;
+    }
+
+    /// <inheritdoc />
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ServiceClientRequirement requirement)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (IsServiceClient(context.User))
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>Deny by default: every endpoint needs an authenticated caller unless it says otherwise.</summary>
@@ -32,13 +67,13 @@ public static class AuthorizationExtensions
 
         var configured = builder.Configuration.GetSection(PoliciesSection).Get<Dictionary<string, PolicyRequirements>>() ?? [];
         var empty = configured
-            .Where(p => p.Value.Scopes.Concat(p.Value.Roles).All(string.IsNullOrWhiteSpace))
+            .Where(p => !p.Value.ServicesOnly && p.Value.Scopes.Concat(p.Value.Roles).All(string.IsNullOrWhiteSpace))
             .Select(p => p.Key)
             .ToList();
         if (empty.Count > 0)
         {
             throw new InvalidOperationException(
-                $"Authorization policies {string.Join(", ", empty)} require nothing: give each at least one scope or role under {PoliciesSection}.");
+                $"Authorization policies {string.Join(", ", empty)} require nothing: give each at least one scope, role or ServicesOnly under {PoliciesSection}.");
         }
 
         var authorization = builder.Services.AddAuthorizationBuilder()
@@ -66,6 +101,11 @@ public static class AuthorizationExtensions
                 if (roles.Length > 0)
                 {
                     policy.RequireRole(roles);
+                }
+
+                if (requirements.ServicesOnly)
+                {
+                    policy.AddRequirements(new ServiceClientRequirement());
                 }
             });
         }

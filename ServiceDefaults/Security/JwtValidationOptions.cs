@@ -11,7 +11,7 @@ public sealed class JwtValidationOptions
     /// <summary>Largest clock skew start-up accepts. The baseline is <see cref="BaselineClockSkew"/>; anything above is drift.</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(2);
 
-    /// <summary>The reference clock skew (DESIGN.md): 30 seconds.</summary>
+    /// <summary>The reference clock skew: 30 seconds.</summary>
     public static readonly TimeSpan BaselineClockSkew = TimeSpan.FromSeconds(30);
 
     /// <summary>Algorithms never accepted: symmetric ones would let anyone holding the public key forge tokens, and "none" is no signature.</summary>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace MicroSecure.ServiceDefaults.Security;
 
-/// <summary>The two header policies (DESIGN.md "Headers").</summary>
+/// <summary>The two header policies (README "Security defaults", Headers).</summary>
 public static class SecurityHeaderPolicies
 {
     /// <summary>For APIs: nothing may be rendered, framed or cached.</summary>

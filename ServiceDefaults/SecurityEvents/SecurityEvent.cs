@@ -1,7 +1,7 @@
 namespace MicroSecure.ServiceDefaults.SecurityEvents;
 
 /// <summary>
-/// One security-relevant occurrence, in the schema every service shares (DESIGN.md "Security events").
+/// One security-relevant occurrence, in the schema every service shares and the dashboard's collector accepts.
 /// A value type, so recording one allocates nothing beyond what the caller already holds. It never carries
 /// token values, passwords, secrets or query strings: <see cref="Route"/> is the endpoint's template.
 /// </summary>

@@ -119,7 +119,7 @@ public sealed class ProbeOptions
 }
 
 /// <summary>
-/// The security baseline (DESIGN.md "Security defaults"): each service's reported settings are compared with
+/// The security baseline (the reference values of README "Security defaults"): each service's reported settings are compared with
 /// it, and every difference is drift with a severity. Values are limits a setting must stay within;
 /// start-up validation allows more, which is exactly what drift shows.
 /// </summary>
@@ -175,7 +175,7 @@ public sealed class PostureBaseline
 
     /// <summary>
     /// Whether a service may run in the Development environment (true for a local run: the AppHost sets it).
-    /// When it may, the check DESIGN.md applies only outside Development (HTTPS metadata) is skipped for it.
+    /// When it may, the check that applies only outside Development (HTTPS metadata) is skipped for it.
     /// </summary>
     public bool AllowDevelopment { get; set; }
 

@@ -49,7 +49,7 @@ public static class PostureEvaluator
 
         var results = new List<CheckResult>();
         var development = string.Equals(posture.Environment, "Development", StringComparison.OrdinalIgnoreCase);
-        // Checks DESIGN.md applies "outside Development" are skipped where Development is allowed (a local run).
+        // Checks that apply only outside Development are skipped where Development is allowed (a local run).
         var productionRules = !development || !baseline.AllowDevelopment;
 
         void Check(string category, string name, string expected, string actual, DriftSeverity severity, bool passed) =>

@@ -60,7 +60,8 @@ internal static class Extensions
         builder.Services.AddAuthorizationBuilder().AddPolicy(CollectorApi.WriterPolicy, policy => policy
             .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser()
-            .RequireAssertion(context => AuthorizationExtensions.HasScopes(context.User, [SecurityEventsWriteScope])));
+            .RequireAssertion(context => AuthorizationExtensions.HasScopes(context.User, [SecurityEventsWriteScope]))
+            .AddRequirements(new ServiceClientRequirement()));
         builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SignInOptions>>((authorization, signIn) =>
             // People with a session, or a script with a bearer token granted security:read, both in the role.
             authorization.AddPolicy(EventExportApi.ExportPolicy, policy => policy

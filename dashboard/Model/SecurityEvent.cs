@@ -1,7 +1,7 @@
 namespace MicroSecure.Dashboard.Model;
 
 /// <summary>
-/// One security event as services report it (DESIGN.md "Security events"). Bursts such as rate-limit
+/// One security event as services report it (ServiceDefaults' SecurityEvent schema). Bursts such as rate-limit
 /// rejections arrive aggregated, so totals are sums of <see cref="Count"/>, not row counts.
 /// </summary>
 public sealed class SecurityEvent

@@ -129,22 +129,26 @@ public abstract partial class AppHostTests<TFixture>
     }
 
     [Fact]
-    public async Task Catalog_PriceLookup_NeedsAServiceTokenForTheCatalog()
+    public async Task Catalog_PriceLookup_NeedsAServiceTokenForTheCatalog_NeverAPersons()
     {
         using var tokenResponse = await RequestServiceTokenAsync(Fixture.OrdersClientSecret, "catalog:read");
         var serviceToken = (await JsonAsync(tokenResponse)).GetProperty("access_token").GetString();
         using var service = Gateway(serviceToken);
         using var ordersAudience = Gateway(await Fixture.UserTokenAsync("alice", "openid orders:read"));
+        // A person's token with exactly the scope the endpoint names: still not a service.
+        using var person = Gateway(await Fixture.UserTokenAsync("alice", "openid catalog:read"));
         using var anonymous = Gateway();
         var lookup = new { ids = new[] { 1, 2 } };
 
         using var priced = await service.PostAsJsonAsync(new Uri("/api/catalog/prices", UriKind.Relative), lookup, TestContext.Current.CancellationToken);
         using var wrongAudience = await ordersAudience.PostAsJsonAsync(new Uri("/api/catalog/prices", UriKind.Relative), lookup, TestContext.Current.CancellationToken);
+        using var notAService = await person.PostAsJsonAsync(new Uri("/api/catalog/prices", UriKind.Relative), lookup, TestContext.Current.CancellationToken);
         using var noToken = await anonymous.PostAsJsonAsync(new Uri("/api/catalog/prices", UriKind.Relative), lookup, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, priced.StatusCode);
         Assert.Equal(2, (await JsonAsync(priced)).GetArrayLength());
         Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, notAService.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
     }
 
