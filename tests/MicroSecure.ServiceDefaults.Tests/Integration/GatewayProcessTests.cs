@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace MicroSecure.ServiceDefaults.Tests.Integration;
 
@@ -116,5 +118,104 @@ public sealed class GatewayProcessTests
         Assert.Equal(
             [HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.BadGateway, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
             statuses);
+    }
+
+    /// <summary>An identity upstream that reads whatever body it is sent, so the gateway streams the caller's body through.</summary>
+    private static Task<LoopbackServer> StartReadingUpstreamAsync() => LoopbackServer.StartAsync(app => app.MapPost("/connect/token", async (HttpRequest request) =>
+    {
+        await request.Body.CopyToAsync(Stream.Null);
+        return Results.Ok();
+    }), TestContext.Current.CancellationToken);
+
+    /// <summary>Runs <paramref name="send"/> on a raw connection and returns what came back before it closed (possibly nothing).</summary>
+    private static async Task<string> SendRawAsync(Uri gateway, Func<NetworkStream, Task> send)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, gateway.Port, TestContext.Current.CancellationToken);
+        var stream = client.GetStream();
+        try
+        {
+            await send(stream);
+        }
+        catch (IOException)
+        {
+            // The gateway may close while the body is still coming: that is an allowed answer.
+        }
+
+        try
+        {
+            using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+            return await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    private static async Task<IReadOnlyList<string>> EventsAsync(Collector collector, string kind, string reason)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!collector.Events.Any(e => e.GetProperty("kind").GetString() == kind && e.GetProperty("reason").GetString() == reason) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        // Let anything recorded with it arrive too.
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        return [.. collector.Events.Select(e => $"{e.GetProperty("kind").GetString()}/{e.GetProperty("reason").GetString()}")];
+    }
+
+    [Fact]
+    public async Task AStreamedBodyOverTheLimit_IsTheCallers413_NeverAnOutage()
+    {
+        await using var collector = await Collector.StartAsync();
+        await using var upstream = await StartReadingUpstreamAsync();
+        await using var gateway = await StartGatewayAsync(collector, new()
+        {
+            ["ReverseProxy__Clusters__identity__Destinations__identity__Address"] = upstream.Root.ToString(),
+            ["Security__RateLimiting__Policies__auth__PermitLimit"] = "1000",
+        });
+
+        // Chunked, so no declared length lets the gateway refuse it up front: the limit trips mid-stream.
+        var answer = await SendRawAsync(gateway.Url, async stream =>
+        {
+            await stream.WriteAsync("POST /connect/token HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            var chunk = System.Text.Encoding.ASCII.GetBytes($"{64 * 1024:x}\r\n{new string('a', 64 * 1024)}\r\n");
+            for (var i = 0; i < 24; i++)
+            {
+                await stream.WriteAsync(chunk, TestContext.Current.CancellationToken);
+            }
+
+            await stream.WriteAsync("0\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+        });
+
+        var events = await EventsAsync(collector, SecurityEventKinds.ValidationRejected, "body_too_large");
+        Assert.Contains($"{SecurityEventKinds.ValidationRejected}/body_too_large", events);
+        Assert.DoesNotContain(events, e => e.StartsWith(SecurityEventKinds.UpstreamUnavailable, StringComparison.Ordinal));
+        Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 413 ", StringComparison.Ordinal), answer.Split('\n')[0]);
+    }
+
+    [Fact]
+    public async Task ABodySentTooSlowly_IsTheCallers408OrAClosedConnection_NeverAnOutage()
+    {
+        await using var collector = await Collector.StartAsync();
+        await using var upstream = await StartReadingUpstreamAsync();
+        await using var gateway = await StartGatewayAsync(collector, new()
+        {
+            ["ReverseProxy__Clusters__identity__Destinations__identity__Address"] = upstream.Root.ToString(),
+            ["Security__RateLimiting__Policies__auth__PermitLimit"] = "1000",
+        });
+
+        // A few bytes, then nothing: below Kestrel's minimum body data rate once its grace period is over.
+        var answer = await SendRawAsync(gateway.Url, async stream =>
+        {
+            await stream.WriteAsync("POST /connect/token HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n5\r\nhello\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+        });
+
+        var events = await EventsAsync(collector, SecurityEventKinds.SuspiciousRequest, "body_too_slow");
+        Assert.Contains($"{SecurityEventKinds.SuspiciousRequest}/body_too_slow", events);
+        Assert.DoesNotContain(events, e => e.StartsWith(SecurityEventKinds.UpstreamUnavailable, StringComparison.Ordinal));
+        Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 408 ", StringComparison.Ordinal), answer.Split('\n')[0]);
     }
 }
