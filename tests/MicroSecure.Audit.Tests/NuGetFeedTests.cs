@@ -45,6 +45,17 @@ public sealed class NuGetFeedTests : IAsyncLifetime
         _server.MapGet("/huge/index.json", () => Results.Text("{\"resources\":[" + new string(' ', 200_000) + "]}", "application/json"));
         _server.MapGet("/null-page/index.json", () => Results.Text("""{"version":"3.0.0","resources":[{"@id":null,"@type":"VulnerabilityInfo/6.7.0"}]}""", "application/json"));
         _server.MapGet("/error/index.json", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        // Hostile feeds: the vulnerability index, or one of its pages, on another host (the same server named
+        // "localhost" instead of 127.0.0.1, so a request that went out anyway would be counted).
+        _server.MapGet("/elsewhere/index.json", (HttpContext c) => Results.Text($$"""
+            {"version":"3.0.0","resources":[{"@id":"http://localhost:{{c.Request.Host.Port}}/vulnerabilities/index.json","@type":"VulnerabilityInfo/6.7.0"}]}
+            """, "application/json"));
+        _server.MapGet("/elsewhere-page/index.json", (HttpContext c) => Results.Text($$"""
+            {"version":"3.0.0","resources":[{"@id":"{{Root(c)}}/elsewhere-page/vulnerabilities.json","@type":"VulnerabilityInfo/6.7.0"}]}
+            """, "application/json"));
+        _server.MapGet("/elsewhere-page/vulnerabilities.json", (HttpContext c) => Results.Text($$"""
+            [{"@name":"base","@id":"http://localhost:{{c.Request.Host.Port}}/vulnerabilities/base.json","@updated":"2026-11-20T00:00:00Z"}]
+            """, "application/json"));
         await _server.StartAsync();
         _root = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
@@ -117,6 +128,21 @@ public sealed class NuGetFeedTests : IAsyncLifetime
         Assert.Empty(advisories);
         Assert.False(status.Available);
         Assert.Contains(expected, Assert.Single(status.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/elsewhere/index.json")]
+    [InlineData("/elsewhere-page/index.json")]
+    public async Task AFeedNamingAnotherHost_IsRefused_AndThatHostIsNeverAsked(string path)
+    {
+        var before = Volatile.Read(ref _basePageRequests);
+
+        var (advisories, status) = await LoadAsync(path);
+
+        Assert.False(status.Available);
+        Assert.Contains("another host", status.Problems.Single(), StringComparison.Ordinal);
+        Assert.Empty(advisories);
+        Assert.Equal(before, Volatile.Read(ref _basePageRequests));
     }
 
     [Fact]
