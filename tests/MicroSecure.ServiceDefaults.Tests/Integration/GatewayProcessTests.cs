@@ -166,38 +166,30 @@ public sealed class GatewayProcessTests
         return [.. collector.Events.Select(e => $"{e.GetProperty("kind").GetString()}/{e.GetProperty("reason").GetString()}")];
     }
 
-    [Fact]
-    public async Task AStreamedBodyOverTheLimit_IsTheCallers413_NeverAnOutage()
+    private const string StreamedTokenRequest =
+        "POST /connect/token HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n";
+
+    /// <summary>Chunked, so no declared length lets the gateway refuse it up front: the limit trips mid-stream.</summary>
+    private static async Task SendOversizedBodyAsync(NetworkStream stream)
     {
-        await using var collector = await Collector.StartAsync();
-        await using var upstream = await StartReadingUpstreamAsync();
-        await using var gateway = await StartGatewayAsync(collector, new()
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(StreamedTokenRequest), TestContext.Current.CancellationToken);
+        var chunk = System.Text.Encoding.ASCII.GetBytes($"{64 * 1024:x}\r\n{new string('a', 64 * 1024)}\r\n");
+        for (var i = 0; i < 24; i++)
         {
-            ["ReverseProxy__Clusters__identity__Destinations__identity__Address"] = upstream.Root.ToString(),
-            ["Security__RateLimiting__Policies__auth__PermitLimit"] = "1000",
-        });
+            await stream.WriteAsync(chunk, TestContext.Current.CancellationToken);
+        }
 
-        // Chunked, so no declared length lets the gateway refuse it up front: the limit trips mid-stream.
-        var answer = await SendRawAsync(gateway.Url, async stream =>
-        {
-            await stream.WriteAsync("POST /connect/token HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
-            var chunk = System.Text.Encoding.ASCII.GetBytes($"{64 * 1024:x}\r\n{new string('a', 64 * 1024)}\r\n");
-            for (var i = 0; i < 24; i++)
-            {
-                await stream.WriteAsync(chunk, TestContext.Current.CancellationToken);
-            }
-
-            await stream.WriteAsync("0\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
-        });
-
-        var events = await EventsAsync(collector, SecurityEventKinds.ValidationRejected, "body_too_large");
-        Assert.Contains($"{SecurityEventKinds.ValidationRejected}/body_too_large", events);
-        Assert.DoesNotContain(events, e => e.StartsWith(SecurityEventKinds.UpstreamUnavailable, StringComparison.Ordinal));
-        Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 413 ", StringComparison.Ordinal), answer.Split('\n')[0]);
+        await stream.WriteAsync("0\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
     }
 
-    [Fact]
-    public async Task ABodySentTooSlowly_IsTheCallers408OrAClosedConnection_NeverAnOutage()
+    /// <summary>A few bytes, then nothing: below Kestrel's minimum body data rate once its grace period is over.</summary>
+    private static Task SendStalledBodyAsync(NetworkStream stream) =>
+        stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(StreamedTokenRequest + "5\r\nhello\r\n"), TestContext.Current.CancellationToken).AsTask();
+
+    [Theory]
+    [InlineData("oversized", "413", SecurityEventKinds.ValidationRejected, "body_too_large")]
+    [InlineData("stalled", "408", SecurityEventKinds.SuspiciousRequest, "body_too_slow")]
+    public async Task ACallersBrokenUpload_IsItsOwn4xxOrAClosedConnection_NeverAnOutage(string upload, string status, string kind, string reason)
     {
         await using var collector = await Collector.StartAsync();
         await using var upstream = await StartReadingUpstreamAsync();
@@ -207,15 +199,11 @@ public sealed class GatewayProcessTests
             ["Security__RateLimiting__Policies__auth__PermitLimit"] = "1000",
         });
 
-        // A few bytes, then nothing: below Kestrel's minimum body data rate once its grace period is over.
-        var answer = await SendRawAsync(gateway.Url, async stream =>
-        {
-            await stream.WriteAsync("POST /connect/token HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n5\r\nhello\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
-        });
+        var answer = await SendRawAsync(gateway.Url, upload == "oversized" ? SendOversizedBodyAsync : SendStalledBodyAsync);
 
-        var events = await EventsAsync(collector, SecurityEventKinds.SuspiciousRequest, "body_too_slow");
-        Assert.Contains($"{SecurityEventKinds.SuspiciousRequest}/body_too_slow", events);
+        var events = await EventsAsync(collector, kind, reason);
+        Assert.Contains($"{kind}/{reason}", events);
         Assert.DoesNotContain(events, e => e.StartsWith(SecurityEventKinds.UpstreamUnavailable, StringComparison.Ordinal));
-        Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 408 ", StringComparison.Ordinal), answer.Split('\n')[0]);
+        Assert.True(answer.Length == 0 || answer.StartsWith($"HTTP/1.1 {status} ", StringComparison.Ordinal), answer.Split('\n')[0]);
     }
 }
