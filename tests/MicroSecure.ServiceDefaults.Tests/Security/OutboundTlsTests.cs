@@ -148,25 +148,4 @@ public sealed class OutboundTlsTests : IDisposable
             Assert.Equal("ok", await backchannel.GetStringAsync(url, TestContext.Current.CancellationToken));
         }
     }
-
-    [Fact]
-    public async Task AMissingOrEmptyRootFile_StopsTheServiceAtStart()
-    {
-        var empty = Path.Combine(_folder, "empty.pem");
-        await File.WriteAllTextAsync(empty, "not a certificate", TestContext.Current.CancellationToken);
-
-        foreach (var path in new[] { Path.Combine(_folder, "missing.pem"), empty })
-        {
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = _folder });
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Configuration["Security:Tls:TrustedRootCertificates:0"] = path;
-            builder.AddServiceDefaults();
-            await using var service = builder.Build();
-            service.MapDefaultEndpoints();
-
-            var error = await Assert.ThrowsAnyAsync<Exception>(() => service.StartAsync(TestContext.Current.CancellationToken));
-
-            Assert.Contains("TrustedRootCertificates", error.Message, StringComparison.Ordinal);
-        }
-    }
 }

@@ -25,6 +25,12 @@ public sealed class SecurityOptionsValidationTests
         { "Security:Events:CollectorUrl", "/relative", "absolute URL" },
         { "Security:Headers:DefaultPolicy", "none", "DefaultPolicy" },
         { "Security:Authorization:Policies:empty:Scopes:0", "", "require nothing" },
+        { "Security:Hosts:Allowed:0", "localhost:5080", "Security:Hosts:Allowed" },
+        { "Security:Hosts:Allowed:0", "https://gateway.example.test", "Security:Hosts:Allowed" },
+        { "Security:Hosts:Allowed:0", "gateway.example.test/path", "Security:Hosts:Allowed" },
+        { "Security:Tls:TrustedRootCertificates:0", "/nonexistent/rehearsal-ca.crt", "TrustedRootCertificates" },
+        // A file that exists but holds no certificate (this test assembly).
+        { "Security:Tls:TrustedRootCertificates:0", typeof(SecurityOptionsValidationTests).Assembly.Location, "TrustedRootCertificates" },
     };
 
     [Theory]
