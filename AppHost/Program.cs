@@ -86,8 +86,7 @@ dashboard.WithDashboardSignIn(identity, identitySecrets, deployment);
 dashboard.WithTraceLinks(builder);
 dashboard.WithSecurityAudit(deployment, infrastructure, gateway, catalog, orders);
 
-// One issuer name whichever way a token was requested: the public entry point's.
-identity.WithEnvironment("Identity__Issuer", deployment.GatewayUrl);
+identity.WithIssuer(deployment);
 
 if (deployment.Kind == RunKind.Local)
 {

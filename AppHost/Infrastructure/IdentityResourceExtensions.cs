@@ -151,6 +151,23 @@ internal static class IdentityResourceExtensions
     }
 
     /// <summary>
+    /// One issuer name whichever way a token was requested: the public entry point's. The identity server builds
+    /// every URL it hands out from it, or from the direct address services read its metadata at (see
+    /// <see cref="WithTokenValidation"/>), never from a request's Host header.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithIssuer(this IResourceBuilder<ProjectResource> identity, Deployment deployment)
+    {
+        identity.WithEnvironment("Identity__Issuer", deployment.GatewayUrl);
+        return deployment.Kind switch
+        {
+            RunKind.Publish => identity.WithEnvironment("Identity__Addresses__0", identity.GetEndpoint("https")),
+            RunKind.Local => identity.WithEnvironment("Identity__Addresses__0", identity.GetEndpoint("http")),
+            // In the rehearsal services read metadata through the public address, which is the issuer.
+            _ => identity,
+        };
+    }
+
+    /// <summary>
     /// Points the service's JWT validation at the identity server. Locally that is plain http, which
     /// ServiceDefaults accepts only in Development. Published, the identity server's internal https endpoint
     /// (ACA's ingress gives it TLS). In the rehearsal only the edge speaks TLS, so metadata is read through the

@@ -179,6 +179,8 @@ public sealed partial class ManifestTests : IAsyncLifetime
 
         var identity = _resources.GetProperty("identity").GetProperty("env");
         Assert.Equal("{gateway.bindings.https.url}", identity.GetProperty("Identity__Issuer").GetString());
+        // Services read its metadata at its internal address, which it names back to them; any other Host gets the issuer's.
+        Assert.Equal("{identity.bindings.https.url}", identity.GetProperty("Identity__Addresses__0").GetString());
         Assert.Equal("{dashboard.bindings.https.url}/signin-oidc", identity.GetProperty("Identity__Clients__dashboard__RedirectUris__0").GetString());
         Assert.Equal("{gateway.bindings.https.url}", _resources.GetProperty("dashboard").GetProperty("env").GetProperty("Dashboard__Audit__GatewayUrl").GetString());
     }

@@ -69,6 +69,28 @@ public abstract partial class AppHostTests<TFixture>(TFixture fixture) where TFi
     }
 
     [Fact]
+    public async Task Identity_ThroughAHostAliasTheGatewayAllows_NamesOnlyTheIssuer()
+    {
+        // The gateway admits every loopback name locally; the identity server still names only its issuer.
+        var alias = Fixture.GatewayUrl.Host == "localhost" ? "127.0.0.1" : "localhost";
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Fixture.GatewayUrl };
+        using var discovery = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration");
+        discovery.Headers.Host = $"{alias}:{Fixture.GatewayUrl.Port}";
+        using var signIn = new HttpRequestMessage(HttpMethod.Get, "/account/consent");
+        signIn.Headers.Host = discovery.Headers.Host;
+
+        using var document = await client.SendAsync(discovery, TestContext.Current.CancellationToken);
+        using var redirect = await client.SendAsync(signIn, TestContext.Current.CancellationToken);
+
+        var body = await document.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        Assert.DoesNotContain(alias, body, StringComparison.Ordinal);
+        Assert.Contains($"\"token_endpoint\":\"{Fixture.GatewayUrl.ToString().TrimEnd('/')}/connect/token\"", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        Assert.Equal(Fixture.GatewayUrl.Authority, redirect.Headers.Location!.Authority);
+    }
+
+    [Fact]
     public async Task Dashboard_SendsAnonymousVisitorsToTheIdentityServerThroughTheGateway()
     {
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Fixture.DashboardUrl };

@@ -33,6 +33,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A setting's value that stands for the process's own URL, known only once its port is picked.</summary>
+    public const string OwnUrl = "{own-url}";
+
     /// <summary>Starts the built assembly and waits until its <c>/health</c> answers 200.</summary>
     public static async Task<ServiceProcess> StartAsync(string assemblyPath, IDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
@@ -55,7 +58,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         startInfo.Environment["ASPNETCORE_URLS"] = url.ToString();
         foreach (var (name, value) in environment)
         {
-            startInfo.Environment[name] = value;
+            startInfo.Environment[name] = value == OwnUrl ? url.ToString() : value;
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{assemblyPath} did not start.");

@@ -4,6 +4,8 @@ using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
 using MicroSecure.Identity.Server;
 using MicroSecure.ServiceDefaults.Posture;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -93,6 +95,13 @@ internal static class Extensions
                 {
                     server.SetIssuer(identity.Issuer);
                 }
+                else if (!isDevelopment)
+                {
+                    throw new InvalidOperationException("Identity:Issuer (the public base address) is required outside Development: without it every URL the server hands out would follow the request's Host header.");
+                }
+
+                // Every URI OpenIddict builds (discovery endpoints, client-assertion audiences) starts from configuration.
+                server.AddEventHandler(UseConfiguredBaseUri.Descriptor);
 
                 // APIs validate access tokens themselves (ServiceDefaults), so they are signed, not encrypted.
                 server.DisableAccessTokenEncryption();
@@ -117,6 +126,7 @@ internal static class Extensions
                 }
             });
 
+        builder.Services.AddSingleton<ServerAddresses>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<ClaimsFactory>();
         builder.Services.AddHostedService<OpenIddictSeeder>();
@@ -167,6 +177,11 @@ internal static class Extensions
             cookie.LogoutPath = "/account/logout";
             cookie.AccessDeniedPath = "/account/login";
             cookie.Events.OnValidatePrincipal = SecurityStampValidator.ValidatePrincipalAsync;
+            // The handler builds its redirects from the request's Host; they go out on the configured address instead.
+            cookie.Events.OnRedirectToLogin = OnConfiguredAddress(cookie.Events.OnRedirectToLogin);
+            cookie.Events.OnRedirectToAccessDenied = OnConfiguredAddress(cookie.Events.OnRedirectToAccessDenied);
+            cookie.Events.OnRedirectToLogout = OnConfiguredAddress(cookie.Events.OnRedirectToLogout);
+            cookie.Events.OnRedirectToReturnUrl = OnConfiguredAddress(cookie.Events.OnRedirectToReturnUrl);
         });
         builder.Services.AddAntiforgery(antiforgery =>
         {
@@ -174,6 +189,13 @@ internal static class Extensions
             antiforgery.Cookie.SecurePolicy = isDevelopment ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         });
     }
+
+    private static Func<RedirectContext<CookieAuthenticationOptions>, Task> OnConfiguredAddress(Func<RedirectContext<CookieAuthenticationOptions>, Task> redirect) =>
+        context =>
+        {
+            context.RedirectUri = context.HttpContext.RequestServices.GetRequiredService<ServerAddresses>().Rebase(context.Request, context.RedirectUri);
+            return redirect(context);
+        };
 
     private static void AddKeys(OpenIddictServerBuilder server, IdentityServerOptions identity, bool isDevelopment)
     {

@@ -95,6 +95,12 @@ public sealed class IdentityServerOptions : IValidatableObject
     /// <summary>The issuer URL tokens carry. Fixed, so tokens fetched through the gateway and directly agree.</summary>
     public Uri? Issuer { get; set; }
 
+    /// <summary>
+    /// Other addresses the server is reached at directly (service discovery, health probes): a request sent to
+    /// one of them gets documents naming it; a request with any other Host gets the issuer's. Never derived from the request.
+    /// </summary>
+    public Uri[] Addresses { get; set; } = [];
+
     /// <summary>Access-token lifetime: short, so a leaked token is soon useless.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
@@ -150,6 +156,19 @@ public sealed class IdentityServerOptions : IValidatableObject
         if (RefreshTokenAbsoluteLifetime < RefreshTokenLifetime)
         {
             yield return new("Identity:RefreshTokenAbsoluteLifetime must not be shorter than Identity:RefreshTokenLifetime.");
+        }
+
+        foreach (var address in Addresses.Prepend(Issuer).OfType<Uri>())
+        {
+            if (!address.IsAbsoluteUri || address.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(address.Query) || !string.IsNullOrEmpty(address.Fragment))
+            {
+                yield return new($"Identity: '{address}' is not a base address (an absolute http(s) URI without query or fragment).");
+            }
+        }
+
+        if (Issuer is null && Addresses.Length > 0)
+        {
+            yield return new("Identity:Addresses needs Identity:Issuer: the issuer is the address for every other host.");
         }
 
         var scopes = Scopes.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

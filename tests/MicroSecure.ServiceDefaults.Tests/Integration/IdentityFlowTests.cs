@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using MicroSecure.ServiceDefaults.Tests.Security;
+using MicroSecure.Testing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -135,6 +136,7 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         {
             ["Identity__Users__bob__Password"] = password,
             ["Identity__Issuer"] = "http://identity.test/",
+            ["Identity__Addresses__0"] = ServiceProcess.OwnUrl,
             ["Identity__SigningKey"] = SigningKey,
             ["Identity__EncryptionKey"] = EncryptionKey,
         };
@@ -164,6 +166,7 @@ public sealed partial class IdentityFlowTests(IdentityServerFixture server) : Id
         {
             ["Identity__Users__bob__Password"] = password,
             ["Identity__Issuer"] = "http://identity.test/",
+            ["Identity__Addresses__0"] = ServiceProcess.OwnUrl,
             ["Identity__SigningKey"] = SigningKey,
             ["Identity__EncryptionKey"] = EncryptionKey,
         };

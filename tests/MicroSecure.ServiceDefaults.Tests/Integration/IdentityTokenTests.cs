@@ -101,6 +101,7 @@ public sealed class IdentityTokenTests
             ["Identity__EncryptionKey"] = encryption,
             // Every restart gets a new port; the issuer name must not change with it.
             ["Identity__Issuer"] = "http://identity.test/",
+            ["Identity__Addresses__0"] = ServiceProcess.OwnUrl,
         };
 
         string oldToken;
