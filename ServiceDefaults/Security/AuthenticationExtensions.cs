@@ -5,7 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using StackExchange.Redis;
 
 namespace MicroSecure.ServiceDefaults.Security;
 
@@ -32,6 +34,11 @@ public static class AuthenticationExtensions
         builder.Services.TryAddSingleton<ServiceTokens>();
         // Exported security events carry this service's own token once it has a client registration.
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<SecurityEvents.ISecurityEventCollectorCredentials, ServiceTokenCollectorCredentials>());
+        // Revocations reach every service through Redis; without it (embedded mode) only this process's own.
+        builder.Services.TryAddSingleton<IRevocationStore>(services => services.GetService<IConnectionMultiplexer>() is { } redis
+            ? new RedisRevocationStore(redis)
+            : new InProcessRevocationStore(services.GetRequiredService<TimeProvider>()));
+        builder.Services.TryAddSingleton<TokenRevocation>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtValidationOptions>, TimeProvider, OutboundCertificateTrust>((bearer, jwt, time, trust) =>
@@ -86,6 +93,7 @@ public static class AuthenticationExtensions
                 context.HttpContext.Items.TryAdd(FailureReasonItem, JwtFailureReasons.FromException(context.Exception));
                 return Task.CompletedTask;
             },
+            OnTokenValidated = RefuseRevokedAsync,
             OnChallenge = WriteChallengeAsync,
         };
     }
@@ -121,6 +129,16 @@ public static class AuthenticationExtensions
 
         context.Token = token;
         return Task.CompletedTask;
+    }
+
+    /// <summary>A token that passed every check is still refused once its issuer has revoked it.</summary>
+    private static async Task RefuseRevokedAsync(TokenValidatedContext context)
+    {
+        var revocation = context.HttpContext.RequestServices.GetRequiredService<TokenRevocation>();
+        if (context.SecurityToken is JsonWebToken token && await revocation.IsRevokedAsync(token, context.HttpContext.RequestAborted))
+        {
+            context.Fail(new SecurityTokenRevokedException("The token has been revoked by its issuer."));
+        }
     }
 
     private static async Task WriteChallengeAsync(JwtBearerChallengeContext context)

@@ -47,6 +47,9 @@ public static class JwtFailureReasons
     /// <summary>The <c>typ</c> header is not an access-token type.</summary>
     public const string WrongType = "wrong_type";
 
+    /// <summary>Valid, but revoked by its issuer since (revocation, sign-out, refresh-token reuse, lock-out).</summary>
+    public const string TokenRevoked = "token_revoked";
+
     /// <summary>Refused for a reason not listed above.</summary>
     public const string Invalid = "invalid_token";
 
@@ -56,7 +59,7 @@ public static class JwtFailureReasons
     public static string SeverityOf(string reason) => reason switch
     {
         MissingToken or TokenExpired => SecurityEvents.SecurityEventSeverities.Low,
-        AlgorithmNotAllowed or BadSignature or EmbeddedKey or UnknownKey or TokenTooLarge => SecurityEvents.SecurityEventSeverities.High,
+        AlgorithmNotAllowed or BadSignature or EmbeddedKey or UnknownKey or TokenTooLarge or TokenRevoked => SecurityEvents.SecurityEventSeverities.High,
         _ => SecurityEvents.SecurityEventSeverities.Medium,
     };
 
@@ -64,6 +67,7 @@ public static class JwtFailureReasons
     public static string FromException(Exception exception) => exception switch
     {
         SecurityTokenEmbeddedKeyException => EmbeddedKey,
+        SecurityTokenRevokedException => TokenRevoked,
         SecurityTokenSignatureKeyNotFoundException => UnknownKey,
         SecurityTokenInvalidAlgorithmException => AlgorithmNotAllowed,
         SecurityTokenInvalidSignatureException => BadSignature,

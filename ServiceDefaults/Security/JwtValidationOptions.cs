@@ -73,4 +73,19 @@ public sealed class JwtValidationOptions
     /// <summary>How often metadata and keys are refreshed anyway, so a rotation is picked up.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan MetadataRefreshInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a token's "not revoked" answer from the revocation list is reused before it is asked again: the
+    /// most a revocation can take to reach this service. Zero asks on every request.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RevocationCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The longest a request waits for the revocation list (Redis). Past it, or while Redis is down, the token is
+    /// taken as not revoked (it still expires within minutes) and a warning is logged: an outage of the list is
+    /// not an outage of every API.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:05")]
+    public TimeSpan RevocationCheckTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 }

@@ -18,6 +18,7 @@ public sealed partial class PasswordSignIn(
     IPasswordHasher<ApplicationUser> hasher,
     IOptions<IdentityServerOptions> options,
     SecurityEventRecorder events,
+    AccountSessions sessions,
     TimeProvider timeProvider,
     ILogger<PasswordSignIn> logger)
 {
@@ -68,6 +69,8 @@ public sealed partial class PasswordSignIn(
         if (await users.IsLockedOutAsync(user))
         {
             LogLockedOut(user.Id, options.Value.Lockout.Duration);
+            // A locked account may be in someone else's hands: what its sessions were given ends too.
+            await sessions.EndAllAsync(user, context.RequestAborted);
             events.Record(context, SecurityEventKinds.AccountLockedOut, SecurityEventSeverities.High, reason: "too_many_failures", subject: user.Id);
         }
         else

@@ -1,3 +1,5 @@
+using MicroSecure.Identity.Server;
+using MicroSecure.Identity.Accounts;
 using System.Security.Cryptography;
 using MicroSecure.Identity.Options;
 using Microsoft.AspNetCore.Identity;
@@ -21,9 +23,9 @@ internal sealed partial class OpenIddictSeeder(
         await using var scope = scopeFactory.CreateAsyncScope();
         var services = scope.ServiceProvider;
         await SeedScopesAsync(services.GetRequiredService<IOpenIddictScopeManager>(), cancellationToken);
-        await SeedClientsAsync(services.GetRequiredService<IOpenIddictApplicationManager>(), cancellationToken);
+        await SeedClientsAsync(services.GetRequiredService<IOpenIddictApplicationManager>(), services.GetRequiredService<RevocationPublisher>(), cancellationToken);
         await SeedUsersAsync(services.GetRequiredService<RoleManager<IdentityRole>>(), services.GetRequiredService<UserManager<ApplicationUser>>(),
-            services.GetRequiredService<IOpenIddictAuthorizationManager>(), services.GetRequiredService<IOpenIddictTokenManager>(), cancellationToken);
+            services.GetRequiredService<AccountSessions>(), cancellationToken);
         LogSeeded(options.Value.Scopes.Count, options.Value.Clients.Count(c => c.Value.IsComplete), options.Value.Users.Count(u => !string.IsNullOrEmpty(u.Value.Password)));
     }
 
@@ -46,23 +48,25 @@ internal sealed partial class OpenIddictSeeder(
         }
     }
 
-    private async Task SeedClientsAsync(IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+    private async Task SeedClientsAsync(IOpenIddictApplicationManager applications, RevocationPublisher revocations, CancellationToken cancellationToken)
     {
         // Removing a client from configuration (or its credential) revokes it: a leaked secret must stop working.
         var configured = options.Value.Clients.Where(c => c.Value.IsComplete).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
-        var stale = new List<object>();
+        var stale = new List<(object Application, string ClientId)>();
         await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
         {
             if (await applications.GetClientIdAsync(application, cancellationToken) is { } id && !configured.Contains(id))
             {
-                stale.Add(application);
+                stale.Add((application, id));
                 LogClientRevoked(id);
             }
         }
 
-        foreach (var application in stale)
+        foreach (var (application, clientId) in stale)
         {
+            // Deleting removes its tokens from the database; the services hear of it through the revocation list.
             await applications.DeleteAsync(application, cancellationToken);
+            await revocations.PublishAsync(MicroSecure.ServiceDefaults.Security.RevocationScope.Client, clientId, cancellationToken: cancellationToken);
         }
 
         foreach (var (clientId, client) in options.Value.Clients)
@@ -136,7 +140,7 @@ internal sealed partial class OpenIddictSeeder(
 
     private async Task SeedUsersAsync(
         RoleManager<IdentityRole> roles, UserManager<ApplicationUser> users,
-        IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, CancellationToken cancellationToken)
+        AccountSessions sessions, CancellationToken cancellationToken)
     {
         foreach (var role in Roles.All)
         {
@@ -155,7 +159,7 @@ internal sealed partial class OpenIddictSeeder(
                 if (await users.FindByNameAsync(userName) is { } stale && await users.HasPasswordAsync(stale))
                 {
                     Check(await users.RemovePasswordAsync(stale), $"user {userName}");
-                    await EndSessionsAsync(users, authorizations, tokens, stale, cancellationToken);
+                    await sessions.EndAllAsync(stale, cancellationToken);
                     LogPasswordRemoved(userName);
                     continue;
                 }
@@ -175,7 +179,7 @@ internal sealed partial class OpenIddictSeeder(
                 // whoever held the account before loses it: new security stamp (sessions end), tokens revoked.
                 Check(await users.RemovePasswordAsync(user), $"user {userName}");
                 Check(await users.AddPasswordAsync(user, seed.Password), $"user {userName}");
-                await EndSessionsAsync(users, authorizations, tokens, user, cancellationToken);
+                await sessions.EndAllAsync(user, cancellationToken);
                 LogPasswordRotated(userName);
             }
 
@@ -183,16 +187,6 @@ internal sealed partial class OpenIddictSeeder(
             Check(await users.AddToRolesAsync(user, seed.Roles.Except(current, StringComparer.Ordinal)), $"user {userName}");
             Check(await users.RemoveFromRolesAsync(user, current.Except(seed.Roles, StringComparer.Ordinal)), $"user {userName}");
         }
-    }
-
-    /// <summary>A new security stamp (sign-in sessions end) and every authorization and token of the account revoked.</summary>
-    private static async Task EndSessionsAsync(
-        UserManager<ApplicationUser> users, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens,
-        ApplicationUser user, CancellationToken cancellationToken)
-    {
-        Check(await users.UpdateSecurityStampAsync(user), $"user {user.UserName}");
-        await authorizations.RevokeBySubjectAsync(user.Id, cancellationToken);
-        await tokens.RevokeBySubjectAsync(user.Id, cancellationToken);
     }
 
     private static void Check(IdentityResult result, string what)

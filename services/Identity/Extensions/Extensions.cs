@@ -60,7 +60,13 @@ internal static class Extensions
         builder.AddUsers(identity, isDevelopment);
 
         builder.Services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
+                // Every revocation also reaches the services' revocation list, whichever path made it.
+                core.ReplaceTokenManager(typeof(RevocationPublishingTokenManager<>))
+                    .ReplaceAuthorizationManager(typeof(RevocationPublishingAuthorizationManager<>));
+            })
             .AddServer(server =>
             {
                 server.SetAuthorizationEndpointUris("connect/authorize")
@@ -127,6 +133,8 @@ internal static class Extensions
             });
 
         builder.Services.AddSingleton<ServerAddresses>();
+        builder.Services.AddSingleton<RevocationPublisher>();
+        builder.Services.AddScoped<AccountSessions>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<ClaimsFactory>();
         builder.Services.AddHostedService<OpenIddictSeeder>();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -11,7 +12,7 @@ namespace MicroSecure.Identity.Pages.Account;
 /// site cannot sign anyone out. Coming from the end-session endpoint, it returns there to finish.
 /// </summary>
 [AllowAnonymous]
-public sealed class LogoutModel(SignInManager<Data.ApplicationUser> signIn) : PageModel
+public sealed class LogoutModel(SignInManager<Data.ApplicationUser> signIn, Accounts.AccountSessions sessions) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     [StringLength(4096)]
@@ -23,6 +24,13 @@ public sealed class LogoutModel(SignInManager<Data.ApplicationUser> signIn) : Pa
 
     public async Task<IActionResult> OnPostAsync()
     {
+        // Signing out ends what the sign-in gave: the person's grants, and their access tokens at every API.
+        var session = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        if (session.Principal is { } person && signIn.UserManager.GetUserId(person) is { } subject)
+        {
+            await sessions.RevokeGrantsAsync(subject, HttpContext.RequestAborted);
+        }
+
         await signIn.SignOutAsync();
         return LocalRedirect(IsEndSession(ReturnUrl) ? ReturnUrl! : "/account");
     }
