@@ -16,6 +16,8 @@ namespace MicroSecure.ServiceDefaults.RateLimiting;
 /// </summary>
 internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContext>
 {
+    private const string PreAuthenticationDecisionItem = "MicroSecure.RateLimiting.PreAuthenticationDecision";
+
     private readonly Dictionary<string, PartitionedRateLimiter<string>> _policies = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RateLimitPolicyOptions> _options;
 
@@ -61,18 +63,28 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
                 return endpointDecision;
             }
 
-            // The endpoint's policy is the narrower one: it is what the client should pace itself by.
-            decision = endpointDecision;
+            decision = RateLimitDecision.MostRestrictive(endpointDecision, decision);
+        }
+
+        // A policy counted before authentication (by address) applies to this request too.
+        if (resource.Items.TryGetValue(PreAuthenticationDecisionItem, out var counted) && counted is RateLimitDecision before)
+        {
+            decision = RateLimitDecision.MostRestrictive(before, decision);
         }
 
         if (_options[decision.Policy].HeadersOnSuccess)
         {
-            // Written as the response starts, so behind a proxy (the gateway) the values of the service the
-            // client called replace any an upstream service returned for its own, internal budget.
+            // Written as the response starts, after any upstream service (behind the gateway) wrote its own:
+            // the answer describes whichever policy leaves the client less, and a refusal upstream is never
+            // relabelled with a budget that still had room.
             resource.Response.OnStarting(static state =>
             {
                 var (response, allowed) = ((HttpResponse, RateLimitDecision))state;
-                RateLimitHeaders.Write(response, allowed);
+                if (!UpstreamIsMoreRestrictive(response, allowed))
+                {
+                    RateLimitHeaders.Write(response, allowed);
+                }
+
                 return Task.CompletedTask;
             }, (resource.Response, decision));
         }
@@ -80,9 +92,20 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
         return decision;
     }
 
+    private static bool UpstreamIsMoreRestrictive(HttpResponse response, RateLimitDecision allowed)
+    {
+        if (!response.Headers.TryGetValue("RateLimit", out var upstream))
+        {
+            return false;
+        }
+
+        return response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
+            || RateLimitDecision.RemainingIn(upstream.ToString()) is { } remaining && remaining < allowed.Remaining;
+    }
+
     /// <summary>
     /// Applies the endpoint's policy when it counts before authentication (by client address); null when the
-    /// endpoint has no such policy.
+    /// endpoint has no such policy. An admission is kept for the request, so its headers can describe it.
     /// </summary>
     public async ValueTask<RateLimitDecision?> AcquireBeforeAuthenticationAsync(HttpContext context)
     {
@@ -91,7 +114,13 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
             return null;
         }
 
-        return await AcquireAsync(policy, RateLimitPartitions.OfAddress(context), context.RequestAborted);
+        var decision = await AcquireAsync(policy, RateLimitPartitions.OfAddress(context), context.RequestAborted);
+        if (decision.IsAcquired)
+        {
+            context.Items[PreAuthenticationDecisionItem] = decision;
+        }
+
+        return decision;
     }
 
     private string? EndpointPolicy(HttpContext context) =>

@@ -59,4 +59,36 @@ internal sealed class RateLimitDecision(
 
     /// <summary><c>RateLimit</c> value: remaining quota and seconds to reset.</summary>
     public string StateHeader => $"\"{Policy}\";r={Remaining};t={ResetSeconds}";
+
+    /// <summary>
+    /// Of two policies that both apply to a request, the one the client must pace itself by: a refusal over an
+    /// admission, then the fewer requests left, then the longer wait.
+    /// </summary>
+    public static RateLimitDecision MostRestrictive(RateLimitDecision first, RateLimitDecision second) =>
+        first.IsAcquired != second.IsAcquired ? (first.IsAcquired ? second : first)
+        : first.Remaining != second.Remaining ? (first.Remaining < second.Remaining ? first : second)
+        : second.ResetSeconds > first.ResetSeconds ? second : first;
+
+    /// <summary>
+    /// The remaining quota in a <c>RateLimit</c> value another service wrote (<c>"name";r=N;t=S</c>), or
+    /// <c>null</c> when it has none that parses.
+    /// </summary>
+    public static long? RemainingIn(string? stateHeader)
+    {
+        if (string.IsNullOrEmpty(stateHeader))
+        {
+            return null;
+        }
+
+        foreach (var part in stateHeader.Split(';', StringSplitOptions.TrimEntries))
+        {
+            if (part.StartsWith("r=", StringComparison.Ordinal)
+                && long.TryParse(part.AsSpan(2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var remaining))
+            {
+                return remaining;
+            }
+        }
+
+        return null;
+    }
 }

@@ -26,6 +26,10 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     private DateTimeOffset _reservedUntil;
     private long _lastUsed = System.Diagnostics.Stopwatch.GetTimestamp();
 
+    // When the local window began, on the local limiter's own clock: it reports only the full window as the
+    // time to wait, so the time actually left is worked out here.
+    private long _localWindowStart = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public ResilientFixedWindowLimiter(
         string redisKey, string policy, string partition, RateLimitPolicyOptions options, RedisUnavailableMode mode,
         IConnectionMultiplexer? redis, RedisLimiterHealth? health, int maxReservation, TimeProvider timeProvider)
@@ -84,7 +88,22 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
 
     public override TimeSpan ReplenishmentPeriod => _local.ReplenishmentPeriod;
 
-    public override bool TryReplenish() => _local.TryReplenish();
+    public override bool TryReplenish()
+    {
+        var replenished = _local.TryReplenish();
+        // The local limiter starts a new window on the same condition, just before.
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _localWindowStart), now) >= _options.Window)
+        {
+            Interlocked.Exchange(ref _localWindowStart, now);
+        }
+
+        return replenished;
+    }
+
+    /// <summary>Whole seconds until the local window ends (at least 1).</summary>
+    private int LocalResetSeconds() =>
+        (int)Math.Max(1, Math.Ceiling((_options.Window - System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _localWindowStart))).TotalSeconds));
 
     public override RateLimiterStatistics? GetStatistics() => _local.GetStatistics();
 
@@ -132,7 +151,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
 
         return _mode switch
         {
-            RedisUnavailableMode.FailOpen => Decision(isAcquired: true, _options.PermitLimit, (int)_options.Window.TotalSeconds),
+            RedisUnavailableMode.FailOpen => Decision(isAcquired: true, _options.PermitLimit, LocalResetSeconds()),
             RedisUnavailableMode.FailClosed => new RateLimitDecision(false, _policy, _partition, _options.PermitLimit, 0,
                 RetrySeconds(), _options.Window, _policyHeader) { Unavailable = true },
             _ => Local(await _local.AcquireAsync(permitCount, cancellationToken)),
@@ -188,10 +207,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
     {
         using (lease)
         {
-            var reset = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-                ? (int)Math.Ceiling(retryAfter.TotalSeconds)
-                : (int)_options.Window.TotalSeconds;
-            return Decision(lease.IsAcquired, _local.GetStatistics()?.CurrentAvailablePermits ?? 0, reset);
+            return Decision(lease.IsAcquired, _local.GetStatistics()?.CurrentAvailablePermits ?? 0, LocalResetSeconds());
         }
     }
 

@@ -85,9 +85,52 @@ public abstract partial class AppHostTests<TFixture>(TFixture fixture) where TFi
         var body = await document.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         Assert.DoesNotContain(alias, body, StringComparison.Ordinal);
-        Assert.Contains($"\"token_endpoint\":\"{Fixture.GatewayUrl.ToString().TrimEnd('/')}/connect/token\"", body, StringComparison.Ordinal);
+        Assert.Equal(new Uri(Fixture.GatewayUrl, "/connect/token"), new Uri(System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("token_endpoint").GetString()!));
         Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
         Assert.Equal(Fixture.GatewayUrl.Authority, redirect.Headers.Location!.Authority);
+    }
+
+    [Fact]
+    public async Task SignInRefusedByTheIdentityServersPolicy_ReachesTheClientWithThatPolicysHeaders()
+    {
+        // From a loopback address of its own, so the other tests' sign-ins keep their budget.
+        var address = new IPAddress([127, 0, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(2, 255)]);
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(address, 0));
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var client = new HttpClient(handler) { BaseAddress = Fixture.GatewayUrl };
+
+        HttpResponseMessage? refused = null;
+        // The fixture raises the sign-in budget to 200 a minute; a refused grant type is the cheapest request it counts.
+        for (var attempt = 0; attempt < 260 && refused is null; attempt++)
+        {
+            using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "password", ["username"] = "nobody", ["password"] = "x" });
+            var response = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), form, TestContext.Current.CancellationToken);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        using (refused)
+        {
+            Assert.NotNull(refused);
+            // The identity server's sign-in policy refused it; the gateway's own global budget had room and must not relabel it.
+            Assert.StartsWith("\"auth\";q=", string.Join(",", refused.Headers.GetValues("RateLimit-Policy")), StringComparison.Ordinal);
+            var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal($"\"auth\";r=0;t={retryAfter}", refused.Headers.GetValues("RateLimit").Single());
+        }
     }
 
     [Fact]
@@ -222,6 +265,37 @@ public sealed class ExistingModeTests(ExistingAppHostFixture fixture)
         }
 
         Assert.Equal(ExistingAppHostFixture.Databases.Order(), found.Order());
+    }
+
+    [Fact]
+    public async Task ARevokedAccessToken_IsRefusedThroughTheGateway_WithinSeconds()
+    {
+        // A token of its own: the fixture's cached ones serve the other tests.
+        string token;
+        using (var session = new SignInSession(Fixture.GatewayUrl))
+        {
+            token = await session.UserTokenAsync("alice", Fixture.DemoUserPassword, "openid orders:read");
+        }
+
+        using var alice = Gateway(token);
+        using var before = await alice.GetAsync(new Uri("/api/orders", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var anonymous = Gateway();
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token, ["token_type_hint"] = "access_token", ["client_id"] = "microsecure-cli" });
+        using var revoked = await anonymous.PostAsync(new Uri("/connect/revoke", UriKind.Relative), form, TestContext.Current.CancellationToken);
+
+        // Through Redis to the gateway and orders: each reuses a "not revoked" answer for at most two seconds.
+        var status = HttpStatusCode.OK;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (status != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+            using var after = await alice.GetAsync(new Uri("/api/orders", UriKind.Relative), TestContext.Current.CancellationToken);
+            status = after.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
     }
 
     [Fact]

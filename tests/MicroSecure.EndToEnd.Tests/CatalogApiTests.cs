@@ -10,7 +10,7 @@ public abstract partial class AppHostTests<TFixture>
 {
     private const string AdminScopes = "openid catalog:read catalog:write";
 
-    private HttpClient Gateway(string? token = null)
+    protected HttpClient Gateway(string? token = null)
     {
         var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
         if (token is not null)
