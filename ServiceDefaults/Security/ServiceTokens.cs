@@ -27,8 +27,8 @@ public sealed class ServiceClientOptions
 }
 
 /// <summary>
-/// Client-credentials access tokens for calls this service makes to other services, one per scope, cached
-/// until shortly before they expire. Concurrent callers needing a fresh token wait for one request to the
+/// Client-credentials access tokens for calls this service makes to other services, one per scope (and, when
+/// asked, per API: RFC 8707 resource indicators), cached until shortly before they expire. Concurrent callers needing a fresh token wait for one request to the
 /// identity server rather than each sending their own.
 /// </summary>
 public sealed partial class ServiceTokens(
@@ -54,9 +54,17 @@ public sealed partial class ServiceTokens(
     public bool IsConfigured => options.Value.ClientId is { Length: > 0 } && options.Value.ClientSecret is { Length: > 0 };
 
     /// <summary>A valid token for <paramref name="scope"/>, or null when none can be had (logged).</summary>
-    public async ValueTask<string?> GetAccessTokenAsync(string scope, CancellationToken cancellationToken)
+    public ValueTask<string?> GetAccessTokenAsync(string scope, CancellationToken cancellationToken) => GetAccessTokenAsync(scope, audience: null, cancellationToken);
+
+    /// <summary>
+    /// A valid token for <paramref name="scope"/> that only the API with <paramref name="audience"/> accepts
+    /// (requested with its resource indicator), or null when none can be had (logged). Without an audience,
+    /// the token is valid at every API the scope names.
+    /// </summary>
+    public async ValueTask<string?> GetAccessTokenAsync(string scope, string? audience, CancellationToken cancellationToken)
     {
-        if (_tokens.TryGetValue(scope, out var cached) && cached.RefreshAt > timeProvider.GetUtcNow())
+        var key = audience is null ? scope : scope + " " + audience;
+        if (_tokens.TryGetValue(key, out var cached) && cached.RefreshAt > timeProvider.GetUtcNow())
         {
             return cached.Value;
         }
@@ -66,24 +74,30 @@ public sealed partial class ServiceTokens(
             return null;
         }
 
-        var gate = _gates.GetOrAdd(scope, _ => new SemaphoreSlim(1, 1));
+        var gate = _gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try
         {
             // Someone else may have fetched it while this caller waited.
-            if (_tokens.TryGetValue(scope, out cached) && cached.RefreshAt > timeProvider.GetUtcNow())
+            if (_tokens.TryGetValue(key, out cached) && cached.RefreshAt > timeProvider.GetUtcNow())
             {
                 return cached.Value;
             }
 
             using var client = httpClientFactory.CreateClient(HttpClientName);
-            using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+            var fields = new Dictionary<string, string>
             {
                 ["grant_type"] = "client_credentials",
                 ["client_id"] = options.Value.ClientId!,
                 ["client_secret"] = options.Value.ClientSecret!,
                 ["scope"] = scope,
-            });
+            };
+            if (audience is not null)
+            {
+                fields["resource"] = ResourceIndicators.For(audience);
+            }
+
+            using var form = new FormUrlEncodedContent(fields);
             using var response = await client.PostAsync(endpoint, form, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -98,7 +112,7 @@ public sealed partial class ServiceTokens(
             }
 
             var refreshAt = timeProvider.GetUtcNow().AddSeconds(token.ExpiresIn) - options.Value.RefreshBeforeExpiry;
-            _tokens[scope] = new CachedToken(token.AccessToken, refreshAt);
+            _tokens[key] = new CachedToken(token.AccessToken, refreshAt);
             return token.AccessToken;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

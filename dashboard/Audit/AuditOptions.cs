@@ -13,6 +13,12 @@ public sealed class AuditOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, Uri> Services { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Each audited service's own audience (<c>orders-api</c>). Its posture is read with a token for that API
+    /// alone (an RFC 8707 resource indicator), so a token one service could leak opens no other's posture.
+    /// </summary>
+    public Dictionary<string, string> Audiences { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Whether the dashboard audits itself too (in-process, as its own posture endpoint would answer).</summary>
     public bool IncludeSelf { get; set; } = true;
 
@@ -77,6 +83,11 @@ public sealed class AuditOptions : IValidatableObject
             if (!address.IsAbsoluteUri || address.Scheme is not ("http" or "https"))
             {
                 yield return new ValidationResult($"Services:{name} must be an absolute http or https address.", [nameof(Services)]);
+            }
+
+            if (!Audiences.TryGetValue(name, out var audience) || string.IsNullOrWhiteSpace(audience))
+            {
+                yield return new ValidationResult($"Audiences:{name} is required: each service's posture is read with a token for that service alone.", [nameof(Audiences)]);
             }
         }
 

@@ -189,17 +189,12 @@ public sealed partial class AuditRunner(
             results.Add((Self, PostureExtensions.Describe(services, PackageInventory.Current), null));
         }
 
-        string? token = null;
-        if (settings.Services.Count > 0)
-        {
-            token = await tokens.GetAccessTokenAsync(ReadScope, cancellationToken);
-        }
-
         foreach (var (name, address) in settings.Services.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
-            if (token is null)
+            // One token per service, valid at that service only (validation guarantees each has an audience).
+            if (await tokens.GetAccessTokenAsync(ReadScope, settings.Audiences[name], cancellationToken) is not { } token)
             {
-                results.Add((name, null, "no security:read token: the dashboard's service client is not configured, or the identity server refused it"));
+                results.Add((name, null, $"no security:read token for {settings.Audiences[name]}: the dashboard's service client is not configured, or the identity server refused it"));
                 continue;
             }
 

@@ -36,6 +36,10 @@ public static class AuthorizationApi
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenIddict server request is missing.");
+        if (!request.GetResources().IsEmpty)
+        {
+            return Refuse(Errors.InvalidTarget, TokenApi.ResourcesForServicesOnly);
+        }
 
         var session = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var user = session.Succeeded ? await users.GetUserAsync(session.Principal) : null;

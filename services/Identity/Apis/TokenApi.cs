@@ -1,3 +1,4 @@
+using MicroSecure.ServiceDefaults.Security;
 using System.Security.Claims;
 using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
@@ -36,12 +37,30 @@ public static class TokenApi
         if (request.IsClientCredentialsGrantType() && request.ClientId is { } clientId)
         {
             var client = await claims.ForClientAsync(clientId, request.GetScopes(), cancellationToken);
+            if (!request.GetResources().IsEmpty)
+            {
+                // RFC 8707: the token is for the named APIs only, each of which a granted scope must reach.
+                var reachable = client.GetResources();
+                var named = request.GetResources().Select(ResourceIndicators.AudienceOf).ToList();
+                if (named.Any(audience => audience is null || !reachable.Contains(audience, StringComparer.Ordinal)))
+                {
+                    return Refuse(Errors.InvalidTarget, "A requested resource is not an API the granted scopes reach.");
+                }
+
+                client.SetResources(named.OfType<string>().Distinct(StringComparer.Ordinal));
+            }
+
             return SignIn(client);
         }
 
         if (!request.IsAuthorizationCodeGrantType() && !request.IsRefreshTokenGrantType())
         {
             return Refuse(Errors.UnsupportedGrantType, "The grant type is not supported.");
+        }
+
+        if (!request.GetResources().IsEmpty)
+        {
+            return Refuse(Errors.InvalidTarget, ResourcesForServicesOnly);
         }
 
         var principal = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
@@ -77,6 +96,9 @@ public static class TokenApi
 
     private static SignInHttpResult SignIn(ClaimsIdentity identity) =>
         TypedResults.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+
+    /// <summary>Why a person's grant with a resource indicator is refused rather than silently widened or narrowed.</summary>
+    internal const string ResourcesForServicesOnly = "Resource indicators are for service clients; a person's token reaches the APIs of its scopes.";
 
     internal static ForbidHttpResult Refuse(string error, string description) =>
         TypedResults.Forbid(

@@ -4,6 +4,7 @@ using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
 using MicroSecure.Identity.Server;
 using MicroSecure.ServiceDefaults.Posture;
+using MicroSecure.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -92,6 +93,10 @@ internal static class Extensions
                     OpenIddict.Abstractions.OpenIddictConstants.Scopes.Email, OpenIddict.Abstractions.OpenIddictConstants.Scopes.Roles,
                     OpenIddict.Abstractions.OpenIddictConstants.Scopes.OfflineAccess,
                     .. identity.Scopes.Select(scope => scope.Name)]);
+                // RFC 8707: every API can be named by its resource indicator; which a client may name follows from the
+                // scopes it is granted (TokenApi), not from a second list of permissions.
+                server.RegisterResources([.. identity.Scopes.SelectMany(scope => scope.Resources).Distinct(StringComparer.Ordinal).Select(ResourceIndicators.For)]);
+                server.IgnoreResourcePermissions();
                 server.SetAccessTokenLifetime(identity.AccessTokenLifetime)
                     .SetIdentityTokenLifetime(identity.AccessTokenLifetime)
                     .SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(1))

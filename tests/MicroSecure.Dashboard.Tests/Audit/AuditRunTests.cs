@@ -57,13 +57,15 @@ public sealed class AuditRunTests : IAsyncLifetime
     {
         services.MapPost("/connect/token", async (HttpContext context) =>
         {
+            // As the identity server: a token per resource indicator, each good at its one service only.
             var form = await context.Request.ReadFormAsync();
             return form["client_id"] == "dashboard-service" && form["client_secret"] == "secret" && form["scope"] == PostureExtensions.ReadPolicy
-                ? Results.Json(new { access_token = Token, expires_in = 300 })
+                && ResourceIndicators.AudienceOf(form["resource"].ToString()) is { } audience
+                ? Results.Json(new { access_token = Token + ":" + audience, expires_in = 300 })
                 : Results.StatusCode(StatusCodes.Status400BadRequest);
         });
         services.MapGet("/legacy/security/posture", (HttpContext context) =>
-            context.Request.Headers.Authorization == "Bearer " + Token ? Results.Json(LegacyPosture()) : Results.StatusCode(StatusCodes.Status401Unauthorized));
+            context.Request.Headers.Authorization == "Bearer " + Token + ":legacy-api" ? Results.Json(LegacyPosture()) : Results.StatusCode(StatusCodes.Status401Unauthorized));
         services.MapGet("/denied/security/posture", () => Results.StatusCode(StatusCodes.Status403Forbidden));
         services.MapGet("/partial/security/posture", () => Results.Text("""{"service":"partial","environment":"Production"}""", "application/json"));
         services.MapGet("/big/security/posture", () => Results.Text("{\"packages\":[" + new string(' ', 200_000) + "]}", "application/json"));
@@ -105,6 +107,7 @@ public sealed class AuditRunTests : IAsyncLifetime
             foreach (var name in services.Length > 0 ? services : ["legacy", "denied", "partial", "big", "streamed"])
             {
                 o.Services[name] = new Uri(_root, "/" + name + "/");
+                o.Audiences[name] = name + "-api";
             }
         });
     }

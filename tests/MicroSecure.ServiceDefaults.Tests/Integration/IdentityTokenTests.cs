@@ -53,6 +53,35 @@ public sealed class IdentityTokenTests
             ["Security:Jwt:Audiences:0"] = audience,
         });
 
+    [Fact]
+    public async Task AResourceIndicator_NarrowsAServiceTokenToThatApi_AndAnApiTheScopesDoNotReachIsRefused()
+    {
+        await using var identity = await StartIdentityAsync("sqlite", new Dictionary<string, string?>
+        {
+            // Two APIs for one scope, as security:read reaches every service.
+            ["Identity__Scopes__2__Resources__1"] = "orders-api",
+        });
+        async Task<(HttpStatusCode Status, JsonElement Body)> AskAsync(string resource)
+        {
+            using var response = await RequestTokenAsync(identity, ("grant_type", "client_credentials"), ("client_id", "orders-service"),
+                ("client_secret", OrdersSecret), ("scope", "catalog:read"), ("resource", resource));
+            return (response.StatusCode, (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).Clone());
+        }
+
+        var wide = new JsonWebToken(await ClientCredentialsTokenAsync(identity, "catalog:read"));
+        var (narrowStatus, narrow) = await AskAsync("urn:microsecure:orders-api");
+        var (unreachableStatus, unreachable) = await AskAsync("urn:microsecure:identity-api");
+        var (foreignStatus, foreign) = await AskAsync("https://evil.example/");
+
+        Assert.Equal(["catalog-api", "orders-api"], wide.Audiences.Order());
+        Assert.Equal(HttpStatusCode.OK, narrowStatus);
+        Assert.Equal(["orders-api"], new JsonWebToken(narrow.GetProperty("access_token").GetString()).Audiences);
+        Assert.Equal(HttpStatusCode.BadRequest, unreachableStatus);
+        Assert.Equal("invalid_target", unreachable.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, foreignStatus);
+        Assert.Equal("invalid_target", foreign.GetProperty("error").GetString());
+    }
+
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]
