@@ -25,6 +25,8 @@ public static class AuthenticationExtensions
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.Services.AddValidatedOptions<JwtValidationOptions>(JwtValidationOptions.SectionName);
+        // The metadata backchannel trusts what every outbound client trusts.
+        builder.AddOutboundTls();
         builder.Services.AddSingleton<IValidateOptions<JwtValidationOptions>, JwtValidationOptionsValidator>();
 
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -150,10 +150,17 @@ public sealed class OutboundCertificateTrust
 /// <summary>Registration of <see cref="OutboundCertificateTrust"/>.</summary>
 public static class OutboundTlsExtensions
 {
-    /// <summary>Adds the validated <see cref="OutboundTlsOptions"/> and applies the trust to every factory-made client.</summary>
+    /// <summary>
+    /// Adds the validated <see cref="OutboundTlsOptions"/> and applies the trust to every factory-made client.
+    /// Safe to call more than once (JWT validation calls it for its backchannel).
+    /// </summary>
     public static TBuilder AddOutboundTls<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(service => service.ServiceType == typeof(OutboundCertificateTrust)))
+        {
+            return builder;
+        }
 
         builder.Services.AddValidatedOptions<OutboundTlsOptions>(OutboundTlsOptions.SectionName)
             .Validate(o => HoldCertificates(o.TrustedRootCertificates), "Security:Tls:TrustedRootCertificates must name existing PEM files holding certificates.");

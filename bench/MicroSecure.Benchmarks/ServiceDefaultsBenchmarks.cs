@@ -163,3 +163,59 @@ public class EventEnqueueBenchmarks
     [Benchmark]
     public bool Record() => _sink.Record(_event);
 }
+
+/// <summary>
+/// What the revocation check adds to a request whose token is already validated: the per-token answer reused
+/// within the check interval (nearly every request), and a read from Redis on loopback (once per token and
+/// interval), against the cached validation it follows.
+/// </summary>
+[MemoryDiagnoser]
+public class TokenRevocationBenchmarks
+{
+    private ConnectionMultiplexer _redis = null!;
+    private TokenHandler _validation = null!;
+    private TokenValidationParameters _parameters = null!;
+    private TokenRevocation _cachedAnswers = null!;
+    private TokenRevocation _everyRequest = null!;
+    private string _token = null!;
+    private Microsoft.IdentityModel.JsonWebTokens.JsonWebToken _parsed = null!;
+
+    private TokenRevocation List(TimeSpan interval) => new(new RedisRevocationStore(_redis),
+        Options.Create(new JwtValidationOptions { RevocationCheckInterval = interval }), TimeProvider.System,
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<TokenRevocation>.Instance);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _redis = ConnectionMultiplexer.Connect(Environment.GetEnvironmentVariable("MICROSECURE_BENCH_REDIS") ?? "127.0.0.1:6379");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["Security:Jwt:Audiences:0"] = BenchmarkKeys.Audience;
+        builder.AddJwtValidation();
+        var bearer = builder.Build().Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
+        _validation = bearer.TokenHandlers[0];
+        _parameters = bearer.TokenValidationParameters.Clone();
+        _parameters.ValidIssuer = BenchmarkKeys.Issuer;
+        _parameters.IssuerSigningKeys = [BenchmarkKeys.Rsa];
+        _token = BenchmarkKeys.Token(BenchmarkKeys.Rsa, SecurityAlgorithms.RsaSha256);
+        _parsed = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(_token);
+        _cachedAnswers = List(TimeSpan.FromMinutes(1));
+        _everyRequest = List(TimeSpan.Zero);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _cachedAnswers.Dispose();
+        _everyRequest.Dispose();
+        _redis.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public async Task<bool> ValidationFromCache() => (await _validation.ValidateTokenAsync(_token, _parameters)).IsValid;
+
+    [Benchmark]
+    public async Task<bool> RevocationAnswerReused() => await _cachedAnswers.IsRevokedAsync(_parsed, CancellationToken.None);
+
+    [Benchmark]
+    public async Task<bool> RevocationReadFromRedis() => await _everyRequest.IsRevokedAsync(_parsed, CancellationToken.None);
+}
