@@ -142,6 +142,7 @@ internal static class IdentityResourceExtensions
         identity.WithEnvironment("Identity__Clients__dashboard__RedirectUris__0", ReferenceExpression.Create($"{endpoint}/signin-oidc"))
             .WithEnvironment("Identity__Clients__dashboard__PostLogoutRedirectUris__0", ReferenceExpression.Create($"{endpoint}/signout-callback-oidc"));
         dashboard.WithEnvironment("Dashboard__SignIn__Authority", deployment.GatewayUrl)
+            .WithEnvironment("Dashboard__SignIn__PublicUrl", endpoint)
             .WithEnvironment("Dashboard__SignIn__ClientId", "dashboard")
             .WithEnvironment("Dashboard__SignIn__ClientSecret", secrets.Clients["dashboard"]);
         if (!deployment.IsProduction)

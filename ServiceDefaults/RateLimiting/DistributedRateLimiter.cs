@@ -74,33 +74,39 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
 
         if (_options[decision.Policy].HeadersOnSuccess)
         {
-            // Written as the response starts, after any upstream service (behind the gateway) wrote its own:
-            // the answer describes whichever policy leaves the client less, and a refusal upstream is never
-            // relabelled with a budget that still had room.
-            resource.Response.OnStarting(static state =>
-            {
-                var (response, allowed) = ((HttpResponse, RateLimitDecision))state;
-                if (!UpstreamIsMoreRestrictive(response, allowed))
-                {
-                    RateLimitHeaders.Write(response, allowed);
-                }
-
-                return Task.CompletedTask;
-            }, (resource.Response, decision));
+            DescribeWhenStarting(resource.Response, decision);
         }
 
         return decision;
     }
 
-    private static bool UpstreamIsMoreRestrictive(HttpResponse response, RateLimitDecision allowed)
+    /// <summary>
+    /// Writes the headers of an admitted request as its response starts, after anything else wrote its own (an
+    /// upstream service behind the gateway, a handler that answered before this limiter ran): the answer
+    /// describes whichever policy leaves the client less, and a refusal is never relabelled with a budget that
+    /// still had room.
+    /// </summary>
+    private static void DescribeWhenStarting(HttpResponse response, RateLimitDecision admitted) =>
+        response.OnStarting(static state =>
+        {
+            var (response, allowed) = ((HttpResponse, RateLimitDecision))state;
+            if (!AlreadyTighter(response, allowed))
+            {
+                RateLimitHeaders.Write(response, allowed);
+            }
+
+            return Task.CompletedTask;
+        }, (response, admitted));
+
+    private static bool AlreadyTighter(HttpResponse response, RateLimitDecision allowed)
     {
-        if (!response.Headers.TryGetValue("RateLimit", out var upstream))
+        if (!response.Headers.TryGetValue("RateLimit", out var written))
         {
             return false;
         }
 
         return response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable
-            || RateLimitDecision.RemainingIn(upstream.ToString()) is { } remaining && remaining < allowed.Remaining;
+            || RateLimitDecision.RemainingIn(written.ToString()) is { } remaining && remaining < allowed.Remaining;
     }
 
     /// <summary>
@@ -118,6 +124,12 @@ internal sealed class DistributedRateLimiter : PartitionedRateLimiter<HttpContex
         if (decision.IsAcquired)
         {
             context.Items[PreAuthenticationDecisionItem] = decision;
+            // The OpenIddict endpoints answer during authentication, before the global limiter runs: the
+            // sign-in policy describes those answers itself.
+            if (_options[policy].HeadersOnSuccess)
+            {
+                DescribeWhenStarting(context.Response, decision);
+            }
         }
 
         return decision;

@@ -26,8 +26,10 @@ internal static class SignInExtensions
 
     public static void AddDashboardSignIn(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddValidatedOptions<SignInOptions>(SignInOptions.SectionName);
         var isDevelopment = builder.Environment.IsDevelopment();
+        builder.Services.AddValidatedOptions<SignInOptions>(SignInOptions.SectionName)
+            .Validate(o => o.PublicUrl is null ? isDevelopment : o.PublicUrl.IsAbsoluteUri && o.PublicUrl.Scheme is "https" or "http" && o.PublicUrl.AbsolutePath == "/",
+                "Dashboard:SignIn:PublicUrl (the dashboard's public base address, without a path) is required outside Development.");
 
         builder.Services.AddAuthentication(options =>
             {
@@ -96,6 +98,20 @@ internal static class SignInExtensions
             oidc.SaveTokens = true;
             oidc.TokenValidationParameters.NameClaimType = "name";
             oidc.TokenValidationParameters.RoleClaimType = "role";
+            if (signIn.Value.PublicUrl is { } publicUrl)
+            {
+                // The handler builds both from the request's Host; a host alias must not become a redirect URI.
+                oidc.Events.OnRedirectToIdentityProvider = context =>
+                {
+                    context.ProtocolMessage.RedirectUri = new Uri(publicUrl, context.Options.CallbackPath.Value).ToString();
+                    return Task.CompletedTask;
+                };
+                oidc.Events.OnRedirectToIdentityProviderForSignOut = context =>
+                {
+                    context.ProtocolMessage.PostLogoutRedirectUri = new Uri(publicUrl, context.Options.SignedOutCallbackPath.Value).ToString();
+                    return Task.CompletedTask;
+                };
+            }
         });
 
         builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SignInOptions>>((authorization, signIn) =>

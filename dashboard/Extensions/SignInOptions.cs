@@ -14,6 +14,12 @@ public sealed class SignInOptions
     [Required]
     public string ClientId { get; set; } = "dashboard";
 
+    /// <summary>
+    /// The dashboard's public address (set by the AppHost; required outside Development). The redirect URIs it
+    /// sends the identity server are built from it, never from the request's Host.
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
+
     /// <summary>The dashboard's client secret, from an AppHost secret parameter.</summary>
     [Required, MinLength(32)]
     public string? ClientSecret { get; set; }

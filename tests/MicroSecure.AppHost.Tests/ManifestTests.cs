@@ -183,6 +183,7 @@ public sealed partial class ManifestTests : IAsyncLifetime
         Assert.Equal("{identity.bindings.https.url}", identity.GetProperty("Identity__Addresses__0").GetString());
         Assert.Equal("{dashboard.bindings.https.url}/signin-oidc", identity.GetProperty("Identity__Clients__dashboard__RedirectUris__0").GetString());
         Assert.Equal("{gateway.bindings.https.url}", _resources.GetProperty("dashboard").GetProperty("env").GetProperty("Dashboard__Audit__GatewayUrl").GetString());
+        Assert.Equal("{dashboard.bindings.https.url}", _resources.GetProperty("dashboard").GetProperty("env").GetProperty("Dashboard__SignIn__PublicUrl").GetString());
     }
 
     [Fact]
