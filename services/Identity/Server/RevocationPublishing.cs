@@ -40,6 +40,25 @@ public sealed partial class RevocationPublisher(
         }
     }
 
+    /// <summary>Revokes the access tokens of the client registered as application <paramref name="applicationId"/>.</summary>
+    public async Task PublishApplicationAsync(IOpenIddictApplicationManager applications, string? applicationId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(applications);
+        if (applicationId is not null)
+        {
+            await PublishAsync(RevocationScope.Client, await applications.ClientIdOfAsync(applicationId, cancellationToken), cancellationToken: cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// What a bulk revocation by subject and/or application names. The list knows people and clients, not their
+    /// pairs, so a subject's revocation covers all its clients.
+    /// </summary>
+    public Task PublishBulkAsync(IOpenIddictApplicationManager applications, string? subject, string? applicationId, CancellationToken cancellationToken) =>
+        subject is { Length: > 0 }
+            ? PublishAsync(RevocationScope.Subject, subject, cancellationToken: cancellationToken)
+            : PublishApplicationAsync(applications, applicationId, cancellationToken);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked access tokens of {Scope} {Id} at every service.")]
     private partial void LogPublished(RevocationScope scope, string id);
 
@@ -83,24 +102,21 @@ public sealed class RevocationPublishingTokenManager<TToken>(
     public override async ValueTask<long> RevokeBySubjectAsync(string subject, CancellationToken cancellationToken = default)
     {
         var count = await base.RevokeBySubjectAsync(subject, cancellationToken);
-        await publisher.PublishAsync(RevocationScope.Subject, subject, cancellationToken: cancellationToken);
+        await publisher.PublishBulkAsync(applications, subject, null, cancellationToken);
         return count;
     }
 
     public override async ValueTask<long> RevokeByApplicationIdAsync(string identifier, CancellationToken cancellationToken = default)
     {
         var count = await base.RevokeByApplicationIdAsync(identifier, cancellationToken);
-        await publisher.PublishAsync(RevocationScope.Client, await applications.ClientIdOfAsync(identifier, cancellationToken), cancellationToken: cancellationToken);
+        await publisher.PublishApplicationAsync(applications, identifier, cancellationToken);
         return count;
     }
 
     public override async ValueTask<long> RevokeAsync(string? subject, string? client, string? status, string? type, CancellationToken cancellationToken = default)
     {
         var count = await base.RevokeAsync(subject, client, status, type, cancellationToken);
-        // The list knows people and clients, not their pairs: a subject's revocation covers all its clients.
-        await (subject is { Length: > 0 }
-            ? publisher.PublishAsync(RevocationScope.Subject, subject, cancellationToken: cancellationToken)
-            : publisher.PublishAsync(RevocationScope.Client, client is null ? null : await applications.ClientIdOfAsync(client, cancellationToken), cancellationToken: cancellationToken));
+        await publisher.PublishBulkAsync(applications, subject, client, cancellationToken);
         return count;
     }
 }
@@ -128,23 +144,21 @@ public sealed class RevocationPublishingAuthorizationManager<TAuthorization>(
     public override async ValueTask<long> RevokeBySubjectAsync(string subject, CancellationToken cancellationToken = default)
     {
         var count = await base.RevokeBySubjectAsync(subject, cancellationToken);
-        await publisher.PublishAsync(RevocationScope.Subject, subject, cancellationToken: cancellationToken);
+        await publisher.PublishBulkAsync(applications, subject, null, cancellationToken);
         return count;
     }
 
     public override async ValueTask<long> RevokeByApplicationIdAsync(string identifier, CancellationToken cancellationToken = default)
     {
         var count = await base.RevokeByApplicationIdAsync(identifier, cancellationToken);
-        await publisher.PublishAsync(RevocationScope.Client, await applications.ClientIdOfAsync(identifier, cancellationToken), cancellationToken: cancellationToken);
+        await publisher.PublishApplicationAsync(applications, identifier, cancellationToken);
         return count;
     }
 
     public override async ValueTask<long> RevokeAsync(string? subject, string? client, string? status, string? type, CancellationToken cancellationToken = default)
     {
         var count = await base.RevokeAsync(subject, client, status, type, cancellationToken);
-        await (subject is { Length: > 0 }
-            ? publisher.PublishAsync(RevocationScope.Subject, subject, cancellationToken: cancellationToken)
-            : publisher.PublishAsync(RevocationScope.Client, client is null ? null : await applications.ClientIdOfAsync(client, cancellationToken), cancellationToken: cancellationToken));
+        await publisher.PublishBulkAsync(applications, subject, client, cancellationToken);
         return count;
     }
 }
