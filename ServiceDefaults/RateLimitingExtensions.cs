@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -98,7 +97,4 @@ public static class RateLimitingExtensions
         RateLimitHeaders.Write(http.Response, decision);
         await ProblemResponses.WriteAsync(http, decision.Unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests);
     }
-
-    /// <summary>True when Redis backs the limits (false in embedded mode).</summary>
-    internal static bool IsDistributed(IServiceProvider services) => services.GetService<IConnectionMultiplexer>() is not null;
 }

@@ -67,7 +67,8 @@ public static class PostureExtensions
             new JwtPosture(jwt.Authority is not null, jwt.Issuer, jwt.Audiences, jwt.ValidAlgorithms, jwt.ValidTypes,
                 jwt.ClockSkew.TotalSeconds, jwt.MaxTokenSize, jwt.RequireHttpsMetadata),
             authorization.FallbackPolicy?.Requirements.Any(r => r is Microsoft.AspNetCore.Authorization.Infrastructure.DenyAnonymousAuthorizationRequirement) == true,
-            configuration.GetSection(AuthorizationExtensions.PoliciesSection).GetChildren().Select(c => c.Key).Append(ReadPolicy).Order().ToList(),
+            configuration.GetSection(AuthorizationExtensions.PoliciesSection).GetChildren().Select(c => c.Key)
+                .Concat(services.GetServices<SecurityPolicyName>().Select(p => p.Name)).Append(ReadPolicy).Distinct(StringComparer.Ordinal).Order().ToList(),
             new RateLimitingPosture(
                 services.GetService<IConnectionMultiplexer>() is not null,
                 services.GetRequiredService<RedisLimiterHealth>().IsDegraded,

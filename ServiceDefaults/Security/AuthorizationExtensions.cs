@@ -51,6 +51,9 @@ public sealed class ServiceClientRequirement : AuthorizationHandler<ServiceClien
     }
 }
 
+/// <summary>The name of a policy a service defines in code (<see cref="AuthorizationExtensions.AddSecurityPolicy"/>); its posture lists them.</summary>
+public sealed record SecurityPolicyName(string Name);
+
 /// <summary>Deny by default: every endpoint needs an authenticated caller unless it says otherwise.</summary>
 public static class AuthorizationExtensions
 {
@@ -84,7 +87,7 @@ public static class AuthorizationExtensions
         // Reading a service's security posture (its settings and package inventory) is itself privileged.
         authorization.AddPolicy(Posture.PostureExtensions.ReadPolicy, policy => policy
             .RequireAuthenticatedUser()
-            .RequireAssertion(context => HasScopes(context.User, [Posture.PostureExtensions.ReadPolicy])));
+            .RequireScope(Posture.PostureExtensions.ReadPolicy));
 
         foreach (var (name, requirements) in configured)
         {
@@ -95,7 +98,7 @@ public static class AuthorizationExtensions
                 policy.RequireAuthenticatedUser();
                 if (scopes.Length > 0)
                 {
-                    policy.RequireAssertion(context => HasScopes(context.User, scopes));
+                    policy.RequireScope(scopes);
                 }
 
                 if (roles.Length > 0)
@@ -105,12 +108,53 @@ public static class AuthorizationExtensions
 
                 if (requirements.ServicesOnly)
                 {
-                    policy.AddRequirements(new ServiceClientRequirement());
+                    policy.RequireServiceClient();
                 }
             });
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Defines a policy in code, beside the API that names it: an authenticated caller plus what
+    /// <paramref name="configure"/> requires (<see cref="RequireScope"/>, roles, <see cref="RequireServiceClient"/>).
+    /// It exists from start, and the service's posture lists it.
+    /// </summary>
+    public static TBuilder AddSecurityPolicy<TBuilder>(this TBuilder builder, string name, Action<AuthorizationPolicyBuilder> configure)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        builder.Services.AddSingleton(new SecurityPolicyName(name));
+        builder.Services.AddAuthorizationBuilder().AddPolicy(name, policy =>
+        {
+            policy.RequireAuthenticatedUser();
+            configure(policy);
+        });
+        return builder;
+    }
+
+    /// <summary>The caller's token must grant every one of <paramref name="scopes"/>.</summary>
+    public static AuthorizationPolicyBuilder RequireScope(this AuthorizationPolicyBuilder policy, params string[] scopes)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(scopes);
+        if (scopes.Length == 0 || scopes.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("A scope requirement names at least one scope, none blank.", nameof(scopes));
+        }
+
+        return policy.RequireAssertion(context => HasScopes(context.User, scopes));
+    }
+
+    /// <summary>Only a service's own client-credentials token passes (<see cref="ServiceClientRequirement"/>), never a person's.</summary>
+    public static AuthorizationPolicyBuilder RequireServiceClient(this AuthorizationPolicyBuilder policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy.AddRequirements(new ServiceClientRequirement());
     }
 
     /// <summary>
@@ -144,13 +188,6 @@ public static class ResourceOwnership
     {
         ArgumentNullException.ThrowIfNull(user);
         return user.Identity?.IsAuthenticated == true ? user.FindFirst("sub")?.Value : null;
-    }
-
-    /// <summary>True when the caller owns the resource or is an administrator.</summary>
-    public static bool CanAccess(ClaimsPrincipal user, string ownerId)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        return user.IsInRole(AdminRole) || (SubjectOf(user) is { } subject && string.Equals(subject, ownerId, StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace MicroSecure.ServiceDefaults.Security;
 
@@ -63,8 +62,4 @@ public static class CorsExtensions
         && !origin.EndsWith('/')
         && string.IsNullOrEmpty(uri.Query)
         && string.IsNullOrEmpty(uri.UserInfo);
-
-    /// <summary>The options, for the posture endpoint.</summary>
-    internal static CorsAllowListOptions Current(IServiceProvider services) =>
-        services.GetRequiredService<IOptions<CorsAllowListOptions>>().Value;
 }

@@ -57,11 +57,10 @@ internal static class Extensions
 
         builder.AddDashboardSignIn();
         // Services only, by bearer token: an API answers 401, never a redirect to a sign-in page.
-        builder.Services.AddAuthorizationBuilder().AddPolicy(CollectorApi.WriterPolicy, policy => policy
+        builder.AddSecurityPolicy(CollectorApi.WriterPolicy, policy => policy
             .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
-            .RequireAuthenticatedUser()
-            .RequireAssertion(context => AuthorizationExtensions.HasScopes(context.User, [SecurityEventsWriteScope]))
-            .AddRequirements(new ServiceClientRequirement()));
+            .RequireScope(SecurityEventsWriteScope)
+            .RequireServiceClient());
         builder.Services.AddOptions<AuthorizationOptions>().Configure<IOptions<SignInOptions>>((authorization, signIn) =>
             // People with a session, or a script with a bearer token granted security:read, both in the role.
             authorization.AddPolicy(EventExportApi.ExportPolicy, policy => policy

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using MicroSecure.Catalog.Data;
 using MicroSecure.Catalog.Model;
+using MicroSecure.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -46,6 +47,12 @@ public static class CatalogApi
 {
     public const string AdminPolicy = "catalog-admin";
     public const string ServicePolicy = "catalog-service";
+
+    /// <summary>What each policy the endpoints name requires.</summary>
+    public static IHostApplicationBuilder AddCatalogPolicies(this IHostApplicationBuilder builder) => builder
+        .AddSecurityPolicy(AdminPolicy, policy => policy.RequireScope("catalog:write").RequireRole(ResourceOwnership.AdminRole))
+        // A service's own token only: a person's token with the scope is refused (not_a_service).
+        .AddSecurityPolicy(ServicePolicy, policy => policy.RequireScope("catalog:read").RequireServiceClient());
 
     public static RouteGroupBuilder MapCatalogApi(this IEndpointRouteBuilder endpoints)
     {

@@ -1,3 +1,4 @@
+using MicroSecure.Catalog.Apis;
 using MicroSecure.Catalog.Data;
 
 namespace MicroSecure.Catalog.Extensions;
@@ -11,6 +12,7 @@ internal static class Extensions
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
+        builder.AddCatalogPolicies();
         builder.Services.AddHostedService<CatalogSeeder>();
     }
 }

@@ -40,6 +40,12 @@ public static partial class OrdersApi
     public const string AdminPolicy = "orders-admin";
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    /// <summary>What each policy the endpoints name requires: a person's scopes, and the admin role to see everyone's orders.</summary>
+    public static IHostApplicationBuilder AddOrdersPolicies(this IHostApplicationBuilder builder) => builder
+        .AddSecurityPolicy(ReadPolicy, policy => policy.RequireScope("orders:read"))
+        .AddSecurityPolicy(WritePolicy, policy => policy.RequireScope("orders:write"))
+        .AddSecurityPolicy(AdminPolicy, policy => policy.RequireScope("orders:read").RequireRole(ResourceOwnership.AdminRole));
+
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/orders").WithTags("Orders");

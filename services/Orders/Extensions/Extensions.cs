@@ -12,6 +12,7 @@ internal static class Extensions
 
         // The validation source generator runs in the assembly that declares the endpoints, so each service adds it.
         builder.Services.AddValidation();
+        builder.AddOrdersPolicies();
         builder.Services.AddSingleton(TimeProvider.System);
 
         // The catalogue by its Aspire service name (service discovery resolves it), with the standard resilience.

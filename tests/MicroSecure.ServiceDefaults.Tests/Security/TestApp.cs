@@ -24,7 +24,8 @@ public static class TestApp
         string environment = "Production",
         IDictionary<string, string?>? settings = null,
         Action<WebApplication>? map = null,
-        System.Net.IPAddress? remoteIp = null)
+        System.Net.IPAddress? remoteIp = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         // An empty content root: appsettings.json files that referenced service projects copy into the test
         // output must not configure the app under test.
@@ -55,6 +56,7 @@ public static class TestApp
         }
 
         builder.AddServiceDefaults();
+        configure?.Invoke(builder);
         // As in every service: the validation source generator runs in the assembly that declares the endpoints.
         builder.Services.AddValidation();
         if (issuer is not null)
