@@ -49,15 +49,20 @@ public static class Extensions
     public const string StaticWebAssetsFromBuildKey = "Hosting:StaticWebAssetsFromBuild";
 
     /// <summary>
-    /// Adds the security middleware and maps the endpoints every service exposes: health (<c>/health</c>)
-    /// and liveness (<c>/alive</c>), open in Development and restricted to the management port elsewhere.
-    /// Call it right after <c>Build()</c>, before the service maps its own endpoints.
+    /// Maps the endpoints every service exposes: health (<c>/health</c>) and liveness (<c>/alive</c>), open in
+    /// Development and restricted to the management port elsewhere, and the security posture. Call it after
+    /// <see cref="SecurityDefaultsExtensions.UseSecurityDefaults"/>, which it requires: without that pipeline no
+    /// endpoint would be authenticated, limited or given its headers.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        app.UseSecurityDefaults();
+        if (!SecurityDefaultsExtensions.IsInUse(app))
+        {
+            throw new InvalidOperationException("Call app.UseSecurityDefaults() before app.MapDefaultEndpoints(): the security pipeline must run before any endpoint.");
+        }
+
         app.MapHealthEndpoints();
         app.MapSecurityPosture();
 

@@ -13,6 +13,11 @@ public static class SecurityDefaultsExtensions
 {
     private sealed class Marker;
 
+    private const string InUseProperty = "MicroSecure.SecurityDefaultsInUse";
+
+    /// <summary>True once <see cref="UseSecurityDefaults"/> has added the pipeline to <paramref name="app"/>.</summary>
+    internal static bool IsInUse(WebApplication app) => ((IApplicationBuilder)app).Properties.ContainsKey(InUseProperty);
+
     /// <summary>
     /// Adds strict JWT validation, deny-by-default authorization, security headers, distributed rate
     /// limiting, trusted-proxy handling, CORS, request limits, safe errors and security events.
@@ -60,6 +65,12 @@ public static class SecurityDefaultsExtensions
             throw new InvalidOperationException("Call builder.AddSecurityDefaults() (or AddServiceDefaults()) before UseSecurityDefaults().");
         }
 
+        if (IsInUse(app))
+        {
+            throw new InvalidOperationException("UseSecurityDefaults() was called twice: each middleware would run twice per request.");
+        }
+
+        ((IApplicationBuilder)app).Properties[InUseProperty] = true;
         app.UseForwardedHeaders();
         app.UseSecurityHeaders();
         app.UseSafeErrors();

@@ -84,6 +84,7 @@ public static partial class LoadHarness
             options.TokenValidationParameters.IssuerSigningKeys = [BenchmarkKeys.Rsa, BenchmarkKeys.Ecdsa];
         });
         var app = builder.Build();
+        app.UseSecurityDefaults();
         app.MapDefaultEndpoints();
         var ping = app.MapGet("/api/ping", () => "pong");
         var variant = Environment.GetEnvironmentVariable("BENCH_VARIANT") ?? "";

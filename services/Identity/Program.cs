@@ -9,6 +9,9 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+// Forwarded headers, security headers, safe errors, hosts, routing, limits, CORS, authentication, rate
+// limiting, authorization, timeouts: in that order, before any endpoint.
+app.UseSecurityDefaults();
 app.MapDefaultEndpoints();
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorPages();

@@ -20,6 +20,7 @@ public sealed class HealthEndpointsTests
 
         builder.AddServiceDefaults();
         var app = builder.Build();
+        app.UseSecurityDefaults();
         app.MapDefaultEndpoints();
         await app.StartAsync(TestContext.Current.CancellationToken);
         return app;
@@ -70,6 +71,7 @@ public sealed class HealthEndpointsTests
         builder.Configuration["HealthChecks:ManagementPort"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         builder.AddServiceDefaults();
         await using var app = builder.Build();
+        app.UseSecurityDefaults();
         app.MapDefaultEndpoints();
         await app.StartAsync(TestContext.Current.CancellationToken);
 
@@ -109,6 +111,7 @@ public sealed class HealthEndpointsTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
+            app.UseSecurityDefaults();
             app.MapDefaultEndpoints();
             await app.StartAsync(TestContext.Current.CancellationToken);
         });

@@ -29,6 +29,7 @@ public sealed class ServerRejectionTests
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();
         await using var app = builder.Build();
+        app.UseSecurityDefaults();
         app.MapDefaultEndpoints();
         app.MapGet("/public", () => "ok").AllowAnonymous();
         await app.StartAsync(TestContext.Current.CancellationToken);

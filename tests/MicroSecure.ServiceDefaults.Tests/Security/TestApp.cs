@@ -70,6 +70,7 @@ public static class TestApp
         }
 
         var app = builder.Build();
+        app.UseSecurityDefaults();
         app.MapDefaultEndpoints();
 
         if (map is not null)
