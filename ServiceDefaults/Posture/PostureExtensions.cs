@@ -75,7 +75,7 @@ public static class PostureExtensions
                 limits.WhenRedisUnavailable,
                 limits.Policies.Select(p => new RateLimitPolicyPosture(p.Key, p.Value.PermitLimit, p.Value.Window.TotalSeconds,
                     p.Key == RateLimitingOptions.GlobalPolicy || applied.Contains(p.Key))).OrderBy(p => p.Name).ToList()),
-            new HeadersPosture(configuration[SecurityHeaderPolicies.DefaultPolicyKey] ?? SecurityHeaderPolicies.Api, !environment.IsDevelopment()),
+            new HeadersPosture(services.GetRequiredService<IOptions<SecurityHeadersOptions>>().Value.DefaultPolicy, !environment.IsDevelopment()),
             new CorsPosture(cors.AllowedOrigins, cors.AllowCredentials),
             new RequestPosture(requests.MaxRequestBodySize, requests.Timeout.TotalSeconds, requests.MaxRequestHeadersTotalSize, requests.MaxRequestHeaderCount),
             new ProxyPosture(proxies.KnownProxies, proxies.KnownNetworks),

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using NetEscapades.AspNetCore.SecurityHeaders.Headers;
 using NetEscapades.AspNetCore.SecurityHeaders.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace MicroSecure.ServiceDefaults.Security;
 
@@ -17,72 +17,87 @@ public static class SecurityHeaderPolicies
     /// <summary>For HTML pages (Blazor, sign-in): scripts only from this origin with a per-request nonce.</summary>
     public const string Page = "page";
 
-    /// <summary>Configuration key naming the service's default policy (<c>api</c> unless it serves pages).</summary>
-    public const string DefaultPolicyKey = "Security:Headers:DefaultPolicy";
-
-    /// <summary>Configuration key listing other origins the page policy's <c>form-action</c> allows (an identity server's clients).</summary>
-    public const string FormActionSourcesKey = "Security:Headers:FormActionSources";
-
-    /// <summary>
-    /// Configuration key that lets the page policy accept inline styles (<c>style-src 'unsafe-inline'</c>) for
-    /// component libraries that set <c>style</c> attributes and theme <c>&lt;style&gt;</c> elements (MudBlazor).
-    /// Scripts stay nonce-only whatever it says. Off by default.
-    /// </summary>
-    public const string AllowInlineStylesKey = "Security:Headers:AllowInlineStyles";
-
-    /// <summary>
-    /// Configuration key that makes a response which already carries its own Content-Security-Policy keep it
-    /// (every other header is still set). For the gateway: the identity server's pages it proxies bring the
-    /// page policy written for them. Off by default, so a service's handlers cannot weaken its policy.
-    /// </summary>
-    public const string KeepUpstreamCspKey = "Security:Headers:KeepUpstreamCsp";
-
     /// <summary>HSTS max-age: one year.</summary>
     public const int HstsMaxAgeSeconds = 31_536_000;
+}
+
+/// <summary>Which header policy a service uses and what its page policy allows. Bound from <c>Security:Headers</c>, validated at start.</summary>
+public sealed class SecurityHeadersOptions : System.ComponentModel.DataAnnotations.IValidatableObject
+{
+    /// <summary>Configuration section the options bind from.</summary>
+    public const string SectionName = "Security:Headers";
+
+    /// <summary>The service's default policy: <c>api</c> unless it serves pages.</summary>
+    public string DefaultPolicy { get; set; } = SecurityHeaderPolicies.Api;
+
+    /// <summary>
+    /// Other origins the page policy's <c>form-action</c> allows: an identity server's clients, whose redirect
+    /// URIs a sign-in form ends at (the identity server adds them itself, by post-configuration).
+    /// </summary>
+    public string[] FormActionSources { get; set; } = [];
+
+    /// <summary>
+    /// Lets the page policy accept inline styles (<c>style-src 'unsafe-inline'</c>) for component libraries that
+    /// set <c>style</c> attributes and theme <c>&lt;style&gt;</c> elements (MudBlazor). Scripts stay nonce-only
+    /// whatever it says. Off by default.
+    /// </summary>
+    public bool AllowInlineStyles { get; set; }
+
+    /// <summary>
+    /// Makes a response which already carries its own Content-Security-Policy keep it (every other header is
+    /// still set). For the gateway: the identity server's pages it proxies bring the page policy written for
+    /// them. Off by default, so a service's handlers cannot weaken its policy.
+    /// </summary>
+    public bool KeepUpstreamCsp { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+    {
+        if (DefaultPolicy is not (SecurityHeaderPolicies.Api or SecurityHeaderPolicies.Page))
+        {
+            yield return new($"{SectionName}:DefaultPolicy is '{DefaultPolicy}': use '{SecurityHeaderPolicies.Api}' or '{SecurityHeaderPolicies.Page}'.");
+        }
+
+        if (FormActionSources.FirstOrDefault(t => !Uri.TryCreate(t, UriKind.Absolute, out var uri) || uri is not { Scheme: "https" or "http", AbsolutePath: "/" } || uri.Query.Length > 0)
+            is { } invalid)
+        {
+            yield return new($"{SectionName}:FormActionSources entries must be origins (scheme://host[:port]); '{invalid}' is not.");
+        }
+    }
 }
 
 /// <summary>Security headers on every response, errors included, through NetEscapades.AspNetCore.SecurityHeaders.</summary>
 public static class SecurityHeadersExtensions
 {
     /// <summary>
-    /// Registers the <c>api</c> and <c>page</c> policies and makes the one named by
-    /// <c>Security:Headers:DefaultPolicy</c> the default. An endpoint can pick the other with
-    /// <c>WithSecurityHeadersPolicy(SecurityHeaderPolicies.Page)</c>.
+    /// Registers the <c>api</c> and <c>page</c> policies from <see cref="SecurityHeadersOptions"/> and makes
+    /// the configured one the default. An endpoint can pick the other with
+    /// <c>WithSecurityHeadersPolicy(SecurityHeaderPolicies.Page)</c>. The policies are built from the options
+    /// as they are after every configuration and post-configuration, once.
     /// </summary>
     public static TBuilder AddSecurityHeaders<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        var defaultPolicy = builder.Configuration[SecurityHeaderPolicies.DefaultPolicyKey] ?? SecurityHeaderPolicies.Api;
-        if (defaultPolicy is not (SecurityHeaderPolicies.Api or SecurityHeaderPolicies.Page))
-        {
-            throw new InvalidOperationException(
-                $"{SecurityHeaderPolicies.DefaultPolicyKey} is '{defaultPolicy}': use '{SecurityHeaderPolicies.Api}' or '{SecurityHeaderPolicies.Page}'.");
-        }
-
-        var formTargets = builder.Configuration.GetSection(SecurityHeaderPolicies.FormActionSourcesKey).Get<string[]>() ?? [];
-        if (formTargets.FirstOrDefault(t => !Uri.TryCreate(t, UriKind.Absolute, out var uri) || uri is not { Scheme: "https" or "http", AbsolutePath: "/" } || uri.Query.Length > 0)
-            is { } invalid)
-        {
-            throw new InvalidOperationException($"{SecurityHeaderPolicies.FormActionSourcesKey} entries must be origins (scheme://host[:port]); '{invalid}' is not.");
-        }
-
+        builder.Services.AddValidatedOptions<SecurityHeadersOptions>(SecurityHeadersOptions.SectionName);
         var hsts = !builder.Environment.IsDevelopment();
-        var api = ApiPolicy(hsts);
-        var page = PagePolicy(hsts, formTargets, builder.Configuration.GetValue<bool>(SecurityHeaderPolicies.AllowInlineStylesKey));
-
-        var policies = builder.Services.AddSecurityHeaderPolicies()
-            .AddPolicy(SecurityHeaderPolicies.Api, api)
-            .AddPolicy(SecurityHeaderPolicies.Page, page)
-            .SetDefaultPolicy(defaultPolicy == SecurityHeaderPolicies.Page ? page : api);
-
-        if (builder.Configuration.GetValue<bool>(SecurityHeaderPolicies.KeepUpstreamCspKey))
+        builder.Services.AddSecurityHeaderPolicies((policies, services) =>
         {
-            // A proxied page that brings its own CSP keeps it: the gateway's API policy would otherwise replace
-            // the identity server's page policy (and block its stylesheet). Every other header is the gateway's.
-            var upstreamCsp = Common(hsts);
-            policies.SetPolicySelector(context => context.HttpContext.Response.Headers.ContentSecurityPolicy.Count > 0 ? upstreamCsp : context.SelectedPolicy);
-        }
+            var options = services.GetRequiredService<IOptions<SecurityHeadersOptions>>().Value;
+            var api = ApiPolicy(hsts);
+            var page = PagePolicy(hsts, options.FormActionSources, options.AllowInlineStyles);
+            policies.AddPolicy(SecurityHeaderPolicies.Api, api)
+                .AddPolicy(SecurityHeaderPolicies.Page, page)
+                .SetDefaultPolicy(options.DefaultPolicy == SecurityHeaderPolicies.Page ? page : api);
+
+            if (options.KeepUpstreamCsp)
+            {
+                // A proxied page that brings its own CSP keeps it: the gateway's API policy would otherwise replace
+                // the identity server's page policy (and block its stylesheet). Every other header is the gateway's.
+                var upstreamCsp = Common(hsts);
+                policies.SetPolicySelector(context => context.HttpContext.Response.Headers.ContentSecurityPolicy.Count > 0 ? upstreamCsp : context.SelectedPolicy);
+            }
+        });
 
         return builder;
     }

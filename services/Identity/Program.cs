@@ -3,7 +3,6 @@ using MicroSecure.Identity.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AllowFormRedirectsToClients();
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 

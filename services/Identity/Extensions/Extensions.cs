@@ -16,26 +16,6 @@ namespace MicroSecure.Identity.Extensions;
 
 internal static class Extensions
 {
-    /// <summary>
-    /// The sign-in, consent and sign-out forms end in redirects to the clients' redirect URIs, which the page
-    /// policy's <c>form-action</c> must allow: their origins are added from the client registrations.
-    /// Call before <c>AddServiceDefaults</c>.
-    /// </summary>
-    public static void AllowFormRedirectsToClients(this IHostApplicationBuilder builder)
-    {
-        var clients = builder.Configuration.GetSection($"{IdentityServerOptions.SectionName}:Clients").Get<Dictionary<string, ClientOptions>>() ?? [];
-        var origins = clients.Values
-            .SelectMany(c => c.RedirectUris.Concat(c.PostLogoutRedirectUris))
-            .Where(u => u.IsAbsoluteUri)
-            .Select(u => u.GetLeftPart(UriPartial.Authority))
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .ToList();
-        for (var i = 0; i < origins.Count; i++)
-        {
-            builder.Configuration[$"{MicroSecure.ServiceDefaults.Security.SecurityHeaderPolicies.FormActionSourcesKey}:{i}"] = origins[i];
-        }
-    }
-
     /// <summary>The identity server's own wiring: its database, ASP.NET Core Identity, the sign-in pages and OpenIddict.</summary>
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -46,6 +26,10 @@ internal static class Extensions
         builder.Services.AddRazorPages();
 
         builder.Services.AddValidatedOptions<IdentityServerOptions>(IdentityServerOptions.SectionName);
+        // The sign-in, consent and sign-out forms end in redirects to the clients' redirect URIs, which the page
+        // policy's form-action must allow: their origins join the configured ones.
+        builder.Services.AddOptions<SecurityHeadersOptions>().PostConfigure<IOptions<IdentityServerOptions>>((headers, identity) =>
+            headers.FormActionSources = [.. headers.FormActionSources.Union(ClientOrigins(identity.Value), StringComparer.OrdinalIgnoreCase)]);
         // What the posture endpoint reports about token issuance, so the dashboard can compare it with the baseline.
         builder.Services.AddSingleton(services =>
         {
@@ -144,6 +128,13 @@ internal static class Extensions
         builder.Services.AddScoped<ClaimsFactory>();
         builder.Services.AddHostedService<OpenIddictSeeder>();
     }
+
+    private static IEnumerable<string> ClientOrigins(IdentityServerOptions identity) =>
+        identity.Clients.Values
+            .SelectMany(c => c.RedirectUris.Concat(c.PostLogoutRedirectUris))
+            .Where(u => u.IsAbsoluteUri)
+            .Select(u => u.GetLeftPart(UriPartial.Authority))
+            .Distinct(StringComparer.OrdinalIgnoreCase);
 
     private static void AddUsers(this IHostApplicationBuilder builder, IdentityServerOptions identity, bool isDevelopment)
     {

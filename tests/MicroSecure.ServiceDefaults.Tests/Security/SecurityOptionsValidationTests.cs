@@ -24,6 +24,7 @@ public sealed class SecurityOptionsValidationTests
         { "Security:ForwardedHeaders:KnownNetworks:0", "everything", "CIDR" },
         { "Security:Events:CollectorUrl", "/relative", "absolute URL" },
         { "Security:Headers:DefaultPolicy", "none", "DefaultPolicy" },
+        { "Security:Headers:FormActionSources:0", "https://client.example.test/callback", "FormActionSources" },
         { "Security:Authorization:Policies:empty:Scopes:0", "", "require nothing" },
         { "Security:Hosts:Allowed:0", "localhost:5080", "Security:Hosts:Allowed" },
         { "Security:Hosts:Allowed:0", "https://gateway.example.test", "Security:Hosts:Allowed" },
