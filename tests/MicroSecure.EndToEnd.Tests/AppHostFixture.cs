@@ -21,7 +21,9 @@ public abstract class AppHostFixture : IAsyncLifetime
 
     public int GatewayPort { get; } = MicroSecure.Testing.LoopbackPorts.Free();
 
-    public int DashboardPort { get; } = MicroSecure.Testing.LoopbackPorts.Free();
+    public int DashboardPort { get; }
+
+    protected AppHostFixture() => DashboardPort = MicroSecure.Testing.LoopbackPorts.Free(GatewayPort);
 
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "microsecure-e2e-" + Guid.NewGuid().ToString("N"));
 

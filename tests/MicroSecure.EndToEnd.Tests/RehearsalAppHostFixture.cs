@@ -17,8 +17,8 @@ public abstract class RehearsalAppHostFixture : AppHostFixture
 
     protected RehearsalAppHostFixture()
     {
-        EdgeGatewayPort = LoopbackPorts.Free(except: GatewayPort);
-        EdgeDashboardPort = LoopbackPorts.Free(except: EdgeGatewayPort);
+        EdgeGatewayPort = LoopbackPorts.Free(GatewayPort, DashboardPort);
+        EdgeDashboardPort = LoopbackPorts.Free(GatewayPort, DashboardPort, EdgeGatewayPort);
     }
 
     public int EdgeGatewayPort { get; }
@@ -55,6 +55,7 @@ public abstract class RehearsalAppHostFixture : AppHostFixture
     protected override async Task AfterStartAsync(CancellationToken cancellationToken)
     {
         using var client = CreateClient(GatewayUrl);
+        var lastAnswer = "nothing yet";
         while (true)
         {
             try
@@ -64,13 +65,27 @@ public abstract class RehearsalAppHostFixture : AppHostFixture
                 {
                     return;
                 }
+
+                lastAnswer = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}";
             }
-            catch (HttpRequestException)
+            catch (HttpRequestException exception)
             {
                 // Not listening yet.
+                lastAnswer = exception.Message;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Discovery never answered through the edge at {GatewayUrl}; the last answer was {lastAnswer}");
             }
 
-            await Task.Delay(250, cancellationToken);
+            try
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Discovery never answered through the edge at {GatewayUrl}; the last answer was {lastAnswer}");
+            }
         }
     }
 

@@ -65,7 +65,7 @@ public sealed class HealthEndpointsTests
     {
         // Real Kestrel on two loopback ports: which port a connection arrived on is what decides.
         var publicPort = LoopbackPorts.Free();
-        var managementPort = LoopbackPorts.Free(except: publicPort);
+        var managementPort = LoopbackPorts.Free(publicPort);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = EmptyContentRoot() });
         builder.WebHost.UseUrls($"http://127.0.0.1:{publicPort}", $"http://127.0.0.1:{managementPort}");
         builder.Configuration["HealthChecks:ManagementPort"] = managementPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
