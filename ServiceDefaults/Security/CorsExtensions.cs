@@ -1,6 +1,7 @@
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace MicroSecure.ServiceDefaults.Security;
 
@@ -38,18 +39,23 @@ public static class CorsExtensions
             .Validate(o => o.AllowedOrigins.All(IsExactOrigin),
                 "Security:Cors:AllowedOrigins must hold exact origins (scheme://host[:port]) without wildcards, paths or trailing slashes.");
 
-        var cors = builder.Configuration.GetSection(CorsAllowListOptions.SectionName).Get<CorsAllowListOptions>() ?? new CorsAllowListOptions();
-        builder.Services.AddCors(options => options.AddDefaultPolicy(policy =>
+        // The policy is built from the same validated options the posture reports, never from a second copy.
+        builder.Services.AddCors();
+        builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsAllowListOptions>>((options, allowList) =>
         {
-            policy.WithOrigins(cors.AllowedOrigins.Where(IsExactOrigin).ToArray())
-                .WithHeaders(cors.AllowedHeaders)
-                .WithMethods(cors.AllowedMethods)
-                .SetPreflightMaxAge(cors.PreflightMaxAge);
-            if (cors.AllowCredentials)
+            var cors = allowList.Value;
+            options.AddDefaultPolicy(policy =>
             {
-                policy.AllowCredentials();
-            }
-        }));
+                policy.WithOrigins(cors.AllowedOrigins)
+                    .WithHeaders(cors.AllowedHeaders)
+                    .WithMethods(cors.AllowedMethods)
+                    .SetPreflightMaxAge(cors.PreflightMaxAge);
+                if (cors.AllowCredentials)
+                {
+                    policy.AllowCredentials();
+                }
+            });
+        });
 
         return builder;
     }

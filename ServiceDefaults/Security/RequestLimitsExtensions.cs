@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace MicroSecure.ServiceDefaults.Security;
 
@@ -47,9 +47,10 @@ public static class RequestLimitsExtensions
 
         builder.Services.AddValidatedOptions<RequestLimitOptions>(RequestLimitOptions.SectionName);
 
-        var limits = builder.Configuration.GetSection(RequestLimitOptions.SectionName).Get<RequestLimitOptions>() ?? new RequestLimitOptions();
-        builder.Services.Configure<KestrelServerOptions>(kestrel =>
+        // Kestrel and the timeout policy read the same validated options the posture reports.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimitOptions>>((kestrel, options) =>
         {
+            var limits = options.Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
             kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
@@ -57,11 +58,13 @@ public static class RequestLimitsExtensions
             kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
         });
 
-        builder.Services.AddRequestTimeouts(options => options.DefaultPolicy = new RequestTimeoutPolicy
-        {
-            Timeout = limits.Timeout,
-            TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
-        });
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<RequestLimitOptions>>((timeouts, options) =>
+            timeouts.DefaultPolicy = new RequestTimeoutPolicy
+            {
+                Timeout = options.Value.Timeout,
+                TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+            });
 
         // Unknown members and duplicate keys are refused (400): a field the server ignores today is a
         // mass-assignment hole tomorrow, and duplicates let two parsers read two different requests.
