@@ -1,4 +1,3 @@
-using MicroSecure.ServiceDefaults.Posture;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

@@ -1,4 +1,3 @@
-using MicroSecure.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -36,6 +35,7 @@ public static class SecurityDefaultsExtensions
         builder.AddRequestLimits();
         builder.AddCorsAllowList();
         builder.AddJwtValidation();
+        builder.AddServiceClient();
         builder.AddDenyByDefaultAuthorization();
         builder.AddDistributedRateLimiting();
 

@@ -1,5 +1,11 @@
+using MicroSecure.ServiceDefaults.Posture;
 using MicroSecure.ServiceDefaults.RateLimiting;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authentication;
+using MicroSecure.ServiceDefaults.Authorization;
+using MicroSecure.ServiceDefaults.Cors;
+using MicroSecure.ServiceDefaults.Headers;
+using MicroSecure.ServiceDefaults.Proxies;
+using MicroSecure.ServiceDefaults.RequestLimits;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -8,11 +14,10 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace MicroSecure.ServiceDefaults.Posture;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>The posture endpoint.</summary>
 public static class PostureExtensions

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 using BenchmarkDotNet.Attributes;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;

@@ -6,7 +6,7 @@ using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Model;
 using MicroSecure.ServiceDefaults;
 using MicroSecure.ServiceDefaults.Posture;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.ServiceClient;
 using Microsoft.Extensions.Options;
 
 namespace MicroSecure.Dashboard.Audit;
@@ -51,45 +51,7 @@ public sealed partial class AuditRunner(
 
         var (advisories, sources) = await LoadAdvisoriesAsync(settings, cancellationToken);
 
-        var audited = new List<AuditedService>();
-        var packages = new List<PackageUse>();
-        var checks = new List<CheckResult>();
-        foreach (var (name, posture, problem) in await ReadPosturesAsync(settings, cancellationToken))
-        {
-            var service = new AuditedService { Service = Text(name, AuditLimits.Name)!, Reachable = false, Problem = Text(problem, AuditLimits.Text) };
-            if (posture is not null && Implausible(posture) is { } implausible)
-            {
-                service.Problem = implausible;
-            }
-            else if (posture is not null)
-            {
-                // A service describes itself: a hostile or broken document marks that service as not audited, and the
-                // run goes on with the others.
-                try
-                {
-                    var uses = posture.Packages.Select(p => PackageUse.TryCreate(p.Name, p.Version, p.Direct, name)).OfType<PackageUse>().ToList();
-                    checks.AddRange(PostureEvaluator.Evaluate(name, posture, settings.Baseline));
-                    packages.AddRange(uses);
-                    service.Reachable = true;
-                    service.Environment = Text(posture.Environment, AuditLimits.Name);
-                    service.ReportedAt = DateTime.SpecifyKind(posture.ReportedAt, DateTimeKind.Utc);
-                    service.Packages = uses.Count;
-                }
-                catch (Exception exception) when (exception is OverflowException or ArgumentException)
-                {
-                    checks.RemoveAll(c => c.Target == name && c.Kind == CheckKinds.Setting);
-                    service.Problem = $"the posture document holds values no service reports ({exception.GetType().Name})";
-                }
-            }
-
-            if (!service.Reachable)
-            {
-                LogPostureUnavailable(name, service.Problem ?? "unknown");
-            }
-
-            audited.Add(service);
-        }
-
+        var (audited, packages, checks) = AuditServices(await ReadPosturesAsync(settings, cancellationToken), settings.Baseline);
         var findings = Auditor.Audit(packages, advisories);
 
         if (settings.GatewayUrl is { } gateway && settings.Probes.Count > 0)
@@ -111,41 +73,10 @@ public sealed partial class AuditRunner(
             Unrated = findings.Count(f => f.Advisory.Severity == AdvisorySeverity.Unknown),
             DriftFailed = checks.Count(c => c.Kind == CheckKinds.Setting && !c.Passed),
             ProbesFailed = checks.Count(c => c.Kind == CheckKinds.Probe && !c.Passed),
-            Sources = [.. sources.Select(s => new AuditSource
-            {
-                Name = Text(s.Name, AuditLimits.Name)!,
-                Available = s.Available,
-                Advisories = s.Advisories,
-                NewestModified = s.NewestModified?.UtcDateTime,
-                Problems = s.Problems.Count == 0 ? null
-                    : SafeText.Clean(string.Join('\n', s.Problems.Select(p => SafeText.Clean(p, AuditLimits.Text))), AuditLimits.Problems, keepNewlines: true),
-            })],
+            Sources = [.. sources.Select(ToRecord)],
             Services = audited,
-            Findings = [.. findings.Select(f => new AuditFinding
-            {
-                Service = Text(f.Package.Origin, AuditLimits.Name)!,
-                Package = Text(f.Package.Id, AuditLimits.Name)!,
-                Version = Text(f.Package.Version.ToNormalizedString(), AuditLimits.Version)!,
-                Direct = f.Package.Direct,
-                AdvisoryId = Text(f.Advisory.Id, AuditLimits.Name)!,
-                Aliases = Text(f.Advisory.Aliases.Count == 0 ? null : string.Join(", ", f.Advisory.Aliases), AuditLimits.Text),
-                Severity = f.Advisory.Severity.ToString(),
-                Summary = Text(f.Advisory.Summary, AuditLimits.Text),
-                Url = f.Advisory.Url is { } url && url.AbsoluteUri.Length <= AuditLimits.Url ? url.AbsoluteUri : null,
-                FixedIn = Text(f.FixedIn?.ToNormalizedString(), AuditLimits.Version),
-                Source = Text(f.Advisory.Source, AuditLimits.Severity)!,
-            })],
-            Checks = [.. checks.Select(c => new PostureCheck
-            {
-                Target = Text(c.Target, AuditLimits.Name)!,
-                Kind = c.Kind,
-                Category = Text(c.Category, AuditLimits.Name)!,
-                Name = Text(c.Name, AuditLimits.Name)!,
-                Expected = Text(c.Expected, AuditLimits.Text)!,
-                Actual = Text(c.Actual, AuditLimits.Text)!,
-                Severity = c.Severity.ToString(),
-                Passed = c.Passed,
-            })],
+            Findings = [.. findings.Select(ToRecord)],
+            Checks = [.. checks.Select(ToRecord)],
         };
 
         await using var scope = scopes.CreateAsyncScope();
@@ -157,27 +88,96 @@ public sealed partial class AuditRunner(
         return run;
     }
 
-    private async Task<(List<Advisory> Advisories, List<SourceStatus> Sources)> LoadAdvisoriesAsync(AuditOptions settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// What each service said about itself: its packages and its settings checked against the baseline. A hostile
+    /// or broken document marks that service as not audited, and the others go on.
+    /// </summary>
+    private (List<AuditedService> Audited, List<PackageUse> Packages, List<CheckResult> Checks) AuditServices(
+        IEnumerable<(string Name, SecurityPosture? Posture, string? Problem)> postures, PostureBaseline baseline)
     {
-        // OSV first: when both sources know a vulnerability, the OSV copy (with its aliases) is kept.
-        var advisories = new List<Advisory>();
-        var sources = new List<SourceStatus>();
-        if (settings.OsvFolder is { Length: > 0 } folder)
+        var audited = new List<AuditedService>();
+        var packages = new List<PackageUse>();
+        var checks = new List<CheckResult>();
+        foreach (var (name, posture, problem) in postures)
         {
-            var path = Path.IsPathRooted(folder) ? folder : Path.Combine(AppContext.BaseDirectory, folder);
-            var (read, status) = await Task.Run(() => OsvAdvisorySource.Load(path), cancellationToken);
-            advisories.AddRange(read);
-            sources.Add(status);
+            var service = new AuditedService { Service = Text(name, AuditLimits.Name)!, Reachable = false, Problem = Text(problem, AuditLimits.Text) };
+            if (posture is not null && Implausible(posture) is { } implausible)
+            {
+                service.Problem = implausible;
+            }
+            else if (posture is not null)
+            {
+                try
+                {
+                    var uses = posture.Packages.Select(p => PackageUse.TryCreate(p.Name, p.Version, p.Direct, name)).OfType<PackageUse>().ToList();
+                    checks.AddRange(PostureEvaluator.Evaluate(name, posture, baseline));
+                    packages.AddRange(uses);
+                    service.Reachable = true;
+                    service.Environment = Text(posture.Environment, AuditLimits.Name);
+                    service.ReportedAt = DateTime.SpecifyKind(posture.ReportedAt, DateTimeKind.Utc);
+                    service.Packages = uses.Count;
+                }
+                catch (Exception exception) when (exception is OverflowException or ArgumentException)
+                {
+                    checks.RemoveAll(c => c.Target == name && c.Kind == CheckKinds.Setting);
+                    service.Problem = $"the posture document holds values no service reports ({exception.GetType().Name})";
+                }
+            }
+
+            if (!service.Reachable)
+            {
+                LogPostureUnavailable(name, service.Problem ?? "unknown");
+            }
+
+            audited.Add(service);
         }
 
-        if (settings.NuGetFeed is { } feed)
-        {
-            var (read, status) = await NuGetVulnerabilitySource.LoadAsync(httpClients.CreateClient(FeedClientName), feed, settings.NuGetCacheFolder, cancellationToken, settings.MaxFeedPageBytes);
-            advisories.AddRange(read);
-            sources.Add(status);
-        }
+        return (audited, packages, checks);
+    }
 
-        return (advisories, sources);
+    private static AuditSource ToRecord(SourceStatus s) => new()
+    {
+        Name = Text(s.Name, AuditLimits.Name)!,
+        Available = s.Available,
+        Advisories = s.Advisories,
+        NewestModified = s.NewestModified?.UtcDateTime,
+        Problems = s.Problems.Count == 0 ? null
+            : SafeText.Clean(string.Join('\n', s.Problems.Select(p => SafeText.Clean(p, AuditLimits.Text))), AuditLimits.Problems, keepNewlines: true),
+    };
+
+    private static AuditFinding ToRecord(Finding f) => new()
+    {
+        Service = Text(f.Package.Origin, AuditLimits.Name)!,
+        Package = Text(f.Package.Id, AuditLimits.Name)!,
+        Version = Text(f.Package.Version.ToNormalizedString(), AuditLimits.Version)!,
+        Direct = f.Package.Direct,
+        AdvisoryId = Text(f.Advisory.Id, AuditLimits.Name)!,
+        Aliases = Text(f.Advisory.Aliases.Count == 0 ? null : string.Join(", ", f.Advisory.Aliases), AuditLimits.Text),
+        Severity = f.Advisory.Severity.ToString(),
+        Summary = Text(f.Advisory.Summary, AuditLimits.Text),
+        Url = f.Advisory.Url is { } url && url.AbsoluteUri.Length <= AuditLimits.Url ? url.AbsoluteUri : null,
+        FixedIn = Text(f.FixedIn?.ToNormalizedString(), AuditLimits.Version),
+        Source = Text(f.Advisory.Source, AuditLimits.Severity)!,
+    };
+
+    private static PostureCheck ToRecord(CheckResult c) => new()
+    {
+        Target = Text(c.Target, AuditLimits.Name)!,
+        Kind = c.Kind,
+        Category = Text(c.Category, AuditLimits.Name)!,
+        Name = Text(c.Name, AuditLimits.Name)!,
+        Expected = Text(c.Expected, AuditLimits.Text)!,
+        Actual = Text(c.Actual, AuditLimits.Text)!,
+        Severity = c.Severity.ToString(),
+        Passed = c.Passed,
+    };
+
+    private Task<(List<Advisory> Advisories, List<SourceStatus> Sources)> LoadAdvisoriesAsync(AuditOptions settings, CancellationToken cancellationToken)
+    {
+        var osv = settings.OsvFolder is { Length: > 0 } folder && !Path.IsPathRooted(folder) ? Path.Combine(AppContext.BaseDirectory, folder) : settings.OsvFolder;
+        return AdvisorySources.LoadAsync(
+            new AdvisorySourceSettings(osv, settings.NuGetFeed, settings.NuGetCacheFolder, settings.MaxFeedPageBytes),
+            httpClients.CreateClient(FeedClientName), cancellationToken);
     }
 
     private async Task<List<(string Name, SecurityPosture? Posture, string? Problem)>> ReadPosturesAsync(AuditOptions settings, CancellationToken cancellationToken)

@@ -47,126 +47,140 @@ public static class PostureEvaluator
         ArgumentNullException.ThrowIfNull(posture);
         ArgumentNullException.ThrowIfNull(baseline);
 
-        var results = new List<CheckResult>();
+        var checks = new Checks(service);
         var development = string.Equals(posture.Environment, "Development", StringComparison.OrdinalIgnoreCase);
-        // Checks that apply only outside Development are skipped where Development is allowed (a local run).
-        var productionRules = !development || !baseline.AllowDevelopment;
-
-        void Check(string category, string name, string expected, string actual, DriftSeverity severity, bool passed) =>
-            results.Add(new CheckResult(service, CheckKinds.Setting, category, name, expected, actual, severity, passed));
-
-        Check("environment", "environment", baseline.AllowDevelopment ? "any" : "not Development", posture.Environment,
+        checks.Add("environment", "environment", baseline.AllowDevelopment ? "any" : "not Development", posture.Environment,
             DriftSeverity.High, !development || baseline.AllowDevelopment);
+        // Checks that apply only outside Development are skipped where Development is allowed (a local run).
+        CheckJwt(checks, posture.Jwt, baseline, productionRules: !development || !baseline.AllowDevelopment);
+        checks.Add("authorization", "fallback-policy", "authenticated caller required",
+            posture.FallbackRequiresAuthenticatedUser ? "authenticated caller required" : "anonymous allowed",
+            DriftSeverity.Critical, posture.FallbackRequiresAuthenticatedUser);
+        if (posture.Tokens is { } tokens)
+        {
+            // The identity server only.
+            CheckTokens(checks, tokens, baseline);
+        }
 
-        // JWT validation
-        var jwt = posture.Jwt;
-        Check("jwt", "authority", "issuer metadata configured", jwt.AuthorityConfigured ? "configured" : "none", DriftSeverity.High, jwt.AuthorityConfigured);
-        Check("jwt", "audiences", "at least one", jwt.Audiences.Count == 0 ? "none: any audience" : string.Join(", ", jwt.Audiences), DriftSeverity.High,
+        CheckRateLimiting(checks, service, posture.RateLimiting, baseline);
+        // HSTS is checked where it shows: on the gateway's HTTPS answers, by the active check.
+        checks.Add("headers", "policy", "api or page", posture.Headers.DefaultPolicy, DriftSeverity.Medium, posture.Headers.DefaultPolicy is "api" or "page");
+        CheckCors(checks, posture.Cors, baseline);
+        CheckRequests(checks, posture.Requests, baseline);
+        CheckProxies(checks, posture.ForwardedHeaders);
+        checks.Add("events", "collector", "configured", posture.Events.CollectorConfigured ? "configured" : "not configured", DriftSeverity.Medium, posture.Events.CollectorConfigured);
+        checks.Add("events", "dropped", "0", posture.Events.Dropped.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, posture.Events.Dropped == 0);
+
+        return checks.Results;
+    }
+
+    private static void CheckJwt(Checks checks, JwtPosture jwt, PostureBaseline baseline, bool productionRules)
+    {
+        checks.Add("jwt", "authority", "issuer metadata configured", jwt.AuthorityConfigured ? "configured" : "none", DriftSeverity.High, jwt.AuthorityConfigured);
+        checks.Add("jwt", "audiences", "at least one", jwt.Audiences.Count == 0 ? "none: any audience" : string.Join(", ", jwt.Audiences), DriftSeverity.High,
             jwt.Audiences.Count > 0 || !jwt.AuthorityConfigured);
         var symmetric = jwt.ValidAlgorithms.Where(a => a.StartsWith("HS", StringComparison.OrdinalIgnoreCase) || a.Equals("none", StringComparison.OrdinalIgnoreCase)).ToList();
         var unlisted = jwt.ValidAlgorithms.Except(baseline.AllowedAlgorithms, StringComparer.Ordinal).Except(symmetric).ToList();
-        Check("jwt", "symmetric-algorithms", "none", symmetric.Count == 0 ? "none" : string.Join(", ", symmetric), DriftSeverity.Critical, symmetric.Count == 0);
-        Check("jwt", "algorithms", "within " + string.Join(", ", baseline.AllowedAlgorithms), string.Join(", ", jwt.ValidAlgorithms),
+        checks.Add("jwt", "symmetric-algorithms", "none", symmetric.Count == 0 ? "none" : string.Join(", ", symmetric), DriftSeverity.Critical, symmetric.Count == 0);
+        checks.Add("jwt", "algorithms", "within " + string.Join(", ", baseline.AllowedAlgorithms), string.Join(", ", jwt.ValidAlgorithms),
             DriftSeverity.Medium, unlisted.Count == 0 && jwt.ValidAlgorithms.Count > 0);
         var typesChecked = jwt.ValidTypes.Count > 0
             && (baseline.RequiredTokenTypes.Length == 0 || jwt.ValidTypes.All(t => baseline.RequiredTokenTypes.Contains(t, StringComparer.OrdinalIgnoreCase)));
-        Check("jwt", "token-types", baseline.RequiredTokenTypes.Length == 0 ? "checked" : "only " + string.Join(", ", baseline.RequiredTokenTypes),
+        checks.Add("jwt", "token-types", baseline.RequiredTokenTypes.Length == 0 ? "checked" : "only " + string.Join(", ", baseline.RequiredTokenTypes),
             jwt.ValidTypes.Count == 0 ? "not checked" : string.Join(", ", jwt.ValidTypes), DriftSeverity.Medium, typesChecked);
         var skew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds);
-        Check("jwt", "clock-skew", "≤ " + Seconds(baseline.MaxClockSkew), Seconds(skew),
+        checks.Add("jwt", "clock-skew", "≤ " + Seconds(baseline.MaxClockSkew), Seconds(skew),
             skew > baseline.MaxClockSkew * 4 ? DriftSeverity.High : DriftSeverity.Medium, skew <= baseline.MaxClockSkew);
-        Check("jwt", "max-token-size", "≤ " + Bytes(baseline.MaxTokenSize), Bytes(jwt.MaxTokenSize), DriftSeverity.Low, jwt.MaxTokenSize <= baseline.MaxTokenSize);
+        checks.Add("jwt", "max-token-size", "≤ " + Bytes(baseline.MaxTokenSize), Bytes(jwt.MaxTokenSize), DriftSeverity.Low, jwt.MaxTokenSize <= baseline.MaxTokenSize);
         if (productionRules)
         {
-            Check("jwt", "https-metadata", "required", jwt.RequireHttpsMetadata ? "required" : "not required", DriftSeverity.High, jwt.RequireHttpsMetadata);
+            checks.Add("jwt", "https-metadata", "required", jwt.RequireHttpsMetadata ? "required" : "not required", DriftSeverity.High, jwt.RequireHttpsMetadata);
         }
+    }
 
-        // Authorization
-        Check("authorization", "fallback-policy", "authenticated caller required",
-            posture.FallbackRequiresAuthenticatedUser ? "authenticated caller required" : "anonymous allowed",
-            DriftSeverity.Critical, posture.FallbackRequiresAuthenticatedUser);
+    private static void CheckTokens(Checks checks, TokenIssuancePosture tokens, PostureBaseline baseline)
+    {
+        var access = TimeSpan.FromSeconds(tokens.AccessTokenLifetimeSeconds);
+        checks.Add("tokens", "access-token-lifetime", "≤ " + Duration(baseline.MaxAccessTokenLifetime), Duration(access),
+            access > baseline.MaxAccessTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, access <= baseline.MaxAccessTokenLifetime);
+        var refresh = TimeSpan.FromSeconds(tokens.RefreshTokenLifetimeSeconds);
+        checks.Add("tokens", "refresh-token-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenLifetime), Duration(refresh),
+            refresh > baseline.MaxRefreshTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, refresh <= baseline.MaxRefreshTokenLifetime);
+        var absolute = TimeSpan.FromSeconds(tokens.RefreshTokenAbsoluteLifetimeSeconds);
+        checks.Add("tokens", "refresh-token-absolute-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenAbsoluteLifetime), Duration(absolute),
+            absolute > baseline.MaxRefreshTokenAbsoluteLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, absolute <= baseline.MaxRefreshTokenAbsoluteLifetime);
+        checks.Add("tokens", "refresh-token-reuse", "any reuse revokes the chain",
+            tokens.RefreshTokenReuseLeewaySeconds <= 0 ? "any reuse revokes the chain" : $"reuse allowed for {tokens.RefreshTokenReuseLeewaySeconds:0} s",
+            DriftSeverity.Low, tokens.RefreshTokenReuseLeewaySeconds <= 0);
+        var forbidden = tokens.GrantTypes.Intersect(baseline.ForbiddenGrantTypes, StringComparer.Ordinal).ToList();
+        checks.Add("tokens", "grant-types", "none of " + string.Join(", ", baseline.ForbiddenGrantTypes), string.Join(", ", tokens.GrantTypes),
+            DriftSeverity.Critical, forbidden.Count == 0);
+    }
 
-        // Token issuance (the identity server only)
-        if (posture.Tokens is { } tokens)
-        {
-            var access = TimeSpan.FromSeconds(tokens.AccessTokenLifetimeSeconds);
-            Check("tokens", "access-token-lifetime", "≤ " + Duration(baseline.MaxAccessTokenLifetime), Duration(access),
-                access > baseline.MaxAccessTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, access <= baseline.MaxAccessTokenLifetime);
-            var refresh = TimeSpan.FromSeconds(tokens.RefreshTokenLifetimeSeconds);
-            Check("tokens", "refresh-token-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenLifetime), Duration(refresh),
-                refresh > baseline.MaxRefreshTokenLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, refresh <= baseline.MaxRefreshTokenLifetime);
-            var absolute = TimeSpan.FromSeconds(tokens.RefreshTokenAbsoluteLifetimeSeconds);
-            Check("tokens", "refresh-token-absolute-lifetime", "≤ " + Duration(baseline.MaxRefreshTokenAbsoluteLifetime), Duration(absolute),
-                absolute > baseline.MaxRefreshTokenAbsoluteLifetime * 4 ? DriftSeverity.High : DriftSeverity.Medium, absolute <= baseline.MaxRefreshTokenAbsoluteLifetime);
-            Check("tokens", "refresh-token-reuse", "any reuse revokes the chain",
-                tokens.RefreshTokenReuseLeewaySeconds <= 0 ? "any reuse revokes the chain" : $"reuse allowed for {tokens.RefreshTokenReuseLeewaySeconds:0} s",
-                DriftSeverity.Low, tokens.RefreshTokenReuseLeewaySeconds <= 0);
-            var forbidden = tokens.GrantTypes.Intersect(baseline.ForbiddenGrantTypes, StringComparer.Ordinal).ToList();
-            Check("tokens", "grant-types", "none of " + string.Join(", ", baseline.ForbiddenGrantTypes), string.Join(", ", tokens.GrantTypes),
-                DriftSeverity.Critical, forbidden.Count == 0);
-        }
-
-        // Rate limiting
-        var limits = posture.RateLimiting;
+    private static void CheckRateLimiting(Checks checks, string service, RateLimitingPosture limits, PostureBaseline baseline)
+    {
         if (baseline.RequireDistributedRateLimiting)
         {
-            Check("rate-limiting", "distributed", "shared through Redis", limits.Distributed ? "shared through Redis" : "per process",
+            checks.Add("rate-limiting", "distributed", "shared through Redis", limits.Distributed ? "shared through Redis" : "per process",
                 DriftSeverity.Medium, limits.Distributed);
-            Check("rate-limiting", "redis", "reachable", limits.RedisDegraded ? "unreachable: local fallback in use" : "reachable",
+            checks.Add("rate-limiting", "redis", "reachable", limits.RedisDegraded ? "unreachable: local fallback in use" : "reachable",
                 DriftSeverity.Medium, !limits.RedisDegraded);
         }
 
-        Check("rate-limiting", "when-redis-unavailable", "Local or FailClosed", limits.WhenRedisUnavailable.ToString(),
+        checks.Add("rate-limiting", "when-redis-unavailable", "Local or FailClosed", limits.WhenRedisUnavailable.ToString(),
             DriftSeverity.Low, limits.WhenRedisUnavailable != RedisUnavailableMode.FailOpen);
         if (baseline.RequiredRateLimitPolicies.TryGetValue(service, out var required))
         {
             // Applied: the global limiter, or required by at least one endpoint. A policy only defined protects nothing.
             var applied = limits.Policies.Where(p => p.Applied).Select(p => p.Name).ToList();
             var missing = required.Except(applied, StringComparer.Ordinal).ToList();
-            Check("rate-limiting", "policies", "applied: " + string.Join(", ", required), applied.Count == 0 ? "none applied" : "applied: " + string.Join(", ", applied),
+            checks.Add("rate-limiting", "policies", "applied: " + string.Join(", ", required), applied.Count == 0 ? "none applied" : "applied: " + string.Join(", ", applied),
                 DriftSeverity.High, missing.Count == 0);
         }
+    }
 
-        // Headers
-        // (HSTS is checked where it shows: on the gateway's HTTPS answers, by the active check.)
-        Check("headers", "policy", "api or page", posture.Headers.DefaultPolicy, DriftSeverity.Medium, posture.Headers.DefaultPolicy is "api" or "page");
-
-        // CORS
-        var origins = posture.Cors.AllowedOrigins;
+    private static void CheckCors(Checks checks, CorsPosture cors, PostureBaseline baseline)
+    {
+        var origins = cors.AllowedOrigins;
         var wildcard = origins.Any(o => o.Contains('*', StringComparison.Ordinal));
         var extra = origins.Except(baseline.AllowedCorsOrigins, StringComparer.OrdinalIgnoreCase).ToList();
-        Check("cors", "origins", baseline.AllowedCorsOrigins.Length == 0 ? "none" : "within " + string.Join(", ", baseline.AllowedCorsOrigins),
+        checks.Add("cors", "origins", baseline.AllowedCorsOrigins.Length == 0 ? "none" : "within " + string.Join(", ", baseline.AllowedCorsOrigins),
             origins.Count == 0 ? "none" : string.Join(", ", origins), wildcard ? DriftSeverity.High : DriftSeverity.Medium, extra.Count == 0 && !wildcard);
-        Check("cors", "credentials", baseline.AllowCorsCredentials ? "any" : "not allowed", posture.Cors.AllowCredentials ? "allowed" : "not allowed",
-            DriftSeverity.Medium, baseline.AllowCorsCredentials || !posture.Cors.AllowCredentials || origins.Count == 0);
+        checks.Add("cors", "credentials", baseline.AllowCorsCredentials ? "any" : "not allowed", cors.AllowCredentials ? "allowed" : "not allowed",
+            DriftSeverity.Medium, baseline.AllowCorsCredentials || !cors.AllowCredentials || origins.Count == 0);
+    }
 
-        // Requests
-        var requests = posture.Requests;
+    private static void CheckRequests(Checks checks, RequestPosture requests, PostureBaseline baseline)
+    {
         var unlimited = requests.MaxRequestBodySize <= 0;
-        Check("requests", "max-body-size", "≤ " + Bytes(baseline.MaxRequestBodySize), unlimited ? "unlimited" : Bytes(requests.MaxRequestBodySize),
+        checks.Add("requests", "max-body-size", "≤ " + Bytes(baseline.MaxRequestBodySize), unlimited ? "unlimited" : Bytes(requests.MaxRequestBodySize),
             unlimited || requests.MaxRequestBodySize > baseline.MaxRequestBodySize * 10 ? DriftSeverity.High : DriftSeverity.Medium,
             !unlimited && requests.MaxRequestBodySize <= baseline.MaxRequestBodySize);
         var timeout = TimeSpan.FromSeconds(requests.TimeoutSeconds);
-        Check("requests", "timeout", "≤ " + Seconds(baseline.MaxRequestTimeout), Seconds(timeout), DriftSeverity.Low,
+        checks.Add("requests", "timeout", "≤ " + Seconds(baseline.MaxRequestTimeout), Seconds(timeout), DriftSeverity.Low,
             timeout > TimeSpan.Zero && timeout <= baseline.MaxRequestTimeout);
-        Check("requests", "max-headers-size", "≤ " + Bytes(baseline.MaxRequestHeadersTotalSize), Bytes(requests.MaxRequestHeadersTotalSize),
+        checks.Add("requests", "max-headers-size", "≤ " + Bytes(baseline.MaxRequestHeadersTotalSize), Bytes(requests.MaxRequestHeadersTotalSize),
             DriftSeverity.Low, requests.MaxRequestHeadersTotalSize <= baseline.MaxRequestHeadersTotalSize);
-        Check("requests", "max-header-count", "≤ " + baseline.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture),
+        checks.Add("requests", "max-header-count", "≤ " + baseline.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture),
             requests.MaxRequestHeaderCount.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, requests.MaxRequestHeaderCount <= baseline.MaxRequestHeaderCount);
+    }
 
-        // Trusted proxies: trusting a network that large lets almost any caller choose the client address that
-        // rate limits and events see.
-        var proxies = posture.ForwardedHeaders;
+    /// <summary>Trusting a network that large lets almost any caller choose the client address that rate limits and events see.</summary>
+    private static void CheckProxies(Checks checks, ProxyPosture proxies)
+    {
         var sweeping = proxies.KnownNetworks.Where(IsSweeping).ToList();
-        Check("forwarded-headers", "trusted-proxies", "specific proxies or private networks",
+        checks.Add("forwarded-headers", "trusted-proxies", "specific proxies or private networks",
             proxies.KnownProxies.Count + proxies.KnownNetworks.Count == 0 ? "none" : string.Join(", ", proxies.KnownProxies.Concat(proxies.KnownNetworks)),
             DriftSeverity.High, sweeping.Count == 0);
+    }
 
-        // Security events
-        Check("events", "collector", "configured", posture.Events.CollectorConfigured ? "configured" : "not configured", DriftSeverity.Medium, posture.Events.CollectorConfigured);
-        Check("events", "dropped", "0", posture.Events.Dropped.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, posture.Events.Dropped == 0);
+    /// <summary>One service's results: every rule adds one, passed or not.</summary>
+    private sealed class Checks(string service)
+    {
+        public List<CheckResult> Results { get; } = [];
 
-        return results;
+        public void Add(string category, string name, string expected, string actual, DriftSeverity severity, bool passed) =>
+            Results.Add(new CheckResult(service, CheckKinds.Setting, category, name, expected, actual, severity, passed));
     }
 
     // An IPv4 network wider than a /8, or an IPv6 one wider than a /8 (the IPv4-mapped space counts as IPv4).

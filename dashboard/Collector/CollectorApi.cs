@@ -1,5 +1,5 @@
 using System.Globalization;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Headers;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

@@ -3,7 +3,7 @@ using System.Text;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Model;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Headers;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MicroSecure.Dashboard.Export;

@@ -2,7 +2,6 @@ using MicroSecure.Dashboard.Audit;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Export;
-using MicroSecure.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Tls;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Tls;
 using MicroSecure.Testing;
 using Microsoft.Extensions.Options;
 

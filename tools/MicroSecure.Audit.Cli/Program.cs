@@ -53,23 +53,10 @@ if ((osv is null && feed is null) || (feed is not null && !Uri.IsWellFormedUriSt
     return 2;
 }
 
-// OSV first: when both sources know a vulnerability, the OSV copy (with its aliases and summary) is kept.
-var advisories = new List<Advisory>();
-var statuses = new List<SourceStatus>();
-if (osv is not null)
-{
-    var (read, status) = OsvAdvisorySource.Load(osv);
-    advisories.AddRange(read);
-    statuses.Add(status);
-}
+using var feedClient = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+var (advisories, statuses) = await AdvisorySources.LoadAsync(
+    new AdvisorySourceSettings(osv, feed is null ? null : new Uri(feed), feedCache), feedClient, CancellationToken.None);
 
-if (feed is not null)
-{
-    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-    var (read, status) = await NuGetVulnerabilitySource.LoadAsync(http, new Uri(feed), feedCache, CancellationToken.None);
-    advisories.AddRange(read);
-    statuses.Add(status);
-}
 var packages = new List<PackageUse>();
 foreach (var file in deps)
 {

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using MicroSecure.Catalog.Data;
 using MicroSecure.Catalog.Model;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

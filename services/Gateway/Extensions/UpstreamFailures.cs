@@ -81,8 +81,8 @@ internal static class UpstreamFailures
             return;
         }
 
-        context.Items[MicroSecure.ServiceDefaults.Security.ProblemResponses.EventRecordedItem] = true;
-        await MicroSecure.ServiceDefaults.Security.ProblemResponses.WriteAsync(context, status ?? StatusCodes.Status400BadRequest);
+        context.Items[MicroSecure.ServiceDefaults.Errors.ProblemResponses.EventRecordedItem] = true;
+        await MicroSecure.ServiceDefaults.Errors.ProblemResponses.WriteAsync(context, status ?? StatusCodes.Status400BadRequest);
     }
 
     private static BadHttpRequestException? Refusal(Exception? exception)

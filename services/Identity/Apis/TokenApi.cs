@@ -1,4 +1,4 @@
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.ServiceClient;
 using System.Security.Claims;
 using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;

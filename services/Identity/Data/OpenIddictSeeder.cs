@@ -66,7 +66,7 @@ internal sealed partial class OpenIddictSeeder(
         {
             // Deleting removes its tokens from the database; the services hear of it through the revocation list.
             await applications.DeleteAsync(application, cancellationToken);
-            await revocations.PublishAsync(MicroSecure.ServiceDefaults.Security.RevocationScope.Client, clientId, cancellationToken: cancellationToken);
+            await revocations.PublishAsync(MicroSecure.ServiceDefaults.Authentication.RevocationScope.Client, clientId, cancellationToken: cancellationToken);
         }
 
         foreach (var (clientId, client) in options.Value.Clients)

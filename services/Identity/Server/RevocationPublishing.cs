@@ -1,5 +1,5 @@
 using MicroSecure.Identity.Options;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authentication;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Core;

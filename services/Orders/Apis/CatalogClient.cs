@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.ServiceClient;
 
 namespace MicroSecure.Orders.Apis;
 

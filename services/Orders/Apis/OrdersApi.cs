@@ -3,7 +3,7 @@ using System.Security.Claims;
 using System.Text.RegularExpressions;
 using MicroSecure.Orders.Data;
 using MicroSecure.Orders.Model;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -75,33 +75,13 @@ public static partial class OrdersApi
             return Replay(earlier, request);
         }
 
-        // Each line's own limits (checked here too: element-level attributes are not applied inside arrays).
-        var errors = new Dictionary<string, string[]>();
-        for (var i = 0; i < request.Lines.Length; i++)
+        if (LineErrors(request.Lines) is { Count: > 0 } lineErrors)
         {
-            if (request.Lines[i] is not { } line)
-            {
-                errors[$"lines[{i}]"] = ["A line is required."];
-                continue;
-            }
-
-            if (line.ProductId < 1)
-            {
-                errors[$"lines[{i}].productId"] = ["Must be a positive product id."];
-            }
-
-            if (line.Quantity is < OrderRules.MinQuantity or > OrderRules.MaxQuantity)
-            {
-                errors[$"lines[{i}].quantity"] = [$"Must be between {OrderRules.MinQuantity} and {OrderRules.MaxQuantity}."];
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
+            return TypedResults.ValidationProblem(lineErrors);
         }
 
         // The same product twice is one line with the quantities added; the sum still obeys the per-line limit.
+        var errors = new Dictionary<string, string[]>();
         var wanted = request.Lines.GroupBy(l => l.ProductId).ToDictionary(g => g.Key, g => g.Sum(l => l.Quantity));
         foreach (var (productId, quantity) in wanted.Where(w => w.Value > OrderRules.MaxQuantity))
         {
@@ -138,16 +118,48 @@ public static partial class OrdersApi
             Lines = [.. wanted.Select(w => new OrderLine { ProductId = w.Key, ProductName = prices[w.Key].Name, UnitPrice = prices[w.Key].Price, Quantity = w.Value })],
         };
         order.Total = order.Lines.Sum(l => l.UnitPrice * l.Quantity);
+        return await SaveAsync(db, order, request, cancellationToken);
+    }
+
+    /// <summary>Each line's own limits (checked here: element-level attributes are not applied inside arrays).</summary>
+    private static Dictionary<string, string[]> LineErrors(OrderLineRequest?[] lines)
+    {
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i] is not { } line)
+            {
+                errors[$"lines[{i}]"] = ["A line is required."];
+                continue;
+            }
+
+            if (line.ProductId < 1)
+            {
+                errors[$"lines[{i}].productId"] = ["Must be a positive product id."];
+            }
+
+            if (line.Quantity is < OrderRules.MinQuantity or > OrderRules.MaxQuantity)
+            {
+                errors[$"lines[{i}].quantity"] = [$"Must be between {OrderRules.MinQuantity} and {OrderRules.MaxQuantity}."];
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Stores a new order; with an idempotency key, a concurrent retry that stored first is answered with its order.</summary>
+    private static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> SaveAsync(
+        OrdersDbContext db, Order order, CreateOrderRequest request, CancellationToken cancellationToken)
+    {
         db.Orders.Add(order);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException) when (idempotencyKey is not null)
+        catch (DbUpdateException) when (order.IdempotencyKey is { } key)
         {
-            // A concurrent retry with the same key won the insert: answer with its order.
             db.ChangeTracker.Clear();
-            if (await FindByKeyAsync(db, owner, idempotencyKey, cancellationToken) is { } winner)
+            if (await FindByKeyAsync(db, order.OwnerId, key, cancellationToken) is { } winner)
             {
                 return Replay(winner, request);
             }

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authentication;
+using MicroSecure.ServiceDefaults.ServiceClient;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;

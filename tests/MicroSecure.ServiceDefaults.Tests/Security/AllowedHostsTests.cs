@@ -1,5 +1,5 @@
 using System.Net;
-using MicroSecure.ServiceDefaults.Security;
+using Microsoft.Extensions.Hosting;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;

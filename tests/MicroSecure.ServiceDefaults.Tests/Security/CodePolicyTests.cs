@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using MicroSecure.ServiceDefaults.Posture;
-using MicroSecure.ServiceDefaults.Security;
+using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

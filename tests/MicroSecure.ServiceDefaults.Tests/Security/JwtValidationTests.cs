@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.IdentityModel.Tokens;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using MicroSecure.ServiceDefaults.Posture;
 using MicroSecure.Testing;
 using Microsoft.Extensions.DependencyModel;
+using Microsoft.Extensions.Hosting;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

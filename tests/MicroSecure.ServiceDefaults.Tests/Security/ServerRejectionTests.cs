@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 
 /// <summary>
-/// What the README says of Kestrel's own refusals, held to it: they come before any middleware, so they carry
+/// What docs/security-defaults.md says of Kestrel's own refusals, held to it: they come before any middleware, so they carry
 /// no security header, and they say nothing either (no body, no Server header).
 /// </summary>
 public sealed class ServerRejectionTests

@@ -1,4 +1,6 @@
-namespace MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Authentication;
+
+namespace MicroSecure.ServiceDefaults.ServiceClient;
 
 /// <summary>
 /// How an API is named in a token request (RFC 8707 <c>resource</c>, an absolute URI) and in the tokens it

@@ -1,9 +1,10 @@
-using Microsoft.AspNetCore.Http;
+using MicroSecure.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace MicroSecure.ServiceDefaults.RequestLimits;
 
 /// <summary>
 /// Refuses a request whose declared length exceeds the endpoint's limit (its <see cref="IRequestSizeLimitMetadata"/>

@@ -1,6 +1,6 @@
 using Microsoft.IdentityModel.Tokens;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace MicroSecure.ServiceDefaults.Authentication;
 
 /// <summary>
 /// The machine-readable reasons recorded for a refused token. The caller only ever sees a generic 401;

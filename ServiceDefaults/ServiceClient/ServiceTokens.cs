@@ -1,30 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
+using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace MicroSecure.ServiceDefaults.Security;
-
-/// <summary>This service's own client registration at the identity server. Bound from <c>Security:ServiceClient</c>.</summary>
-public sealed class ServiceClientOptions
-{
-    /// <summary>Configuration section the options bind from.</summary>
-    public const string SectionName = "Security:ServiceClient";
-
-    /// <summary>The client id (<c>orders-service</c>). Null: this service calls nothing that needs a token.</summary>
-    public string? ClientId { get; set; }
-
-    /// <summary>The client secret, from an AppHost secret parameter.</summary>
-    public string? ClientSecret { get; set; }
-
-    /// <summary>The token endpoint; defaults to <c>{Security:Jwt:Authority}/connect/token</c>.</summary>
-    public Uri? TokenEndpoint { get; set; }
-
-    /// <summary>A cached token is replaced this long before it expires, so no call goes out with a dying token.</summary>
-    public TimeSpan RefreshBeforeExpiry { get; set; } = TimeSpan.FromSeconds(30);
-}
+namespace MicroSecure.ServiceDefaults.ServiceClient;
 
 /// <summary>
 /// Client-credentials access tokens for calls this service makes to other services, one per scope (and, when

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace MicroSecure.ServiceDefaults.Authentication;
 
 /// <summary>How access tokens are validated. Bound from <c>Security:Jwt</c>; checked at start.</summary>
 public sealed class JwtValidationOptions

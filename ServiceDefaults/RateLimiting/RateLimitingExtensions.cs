@@ -1,5 +1,5 @@
 using MicroSecure.ServiceDefaults.RateLimiting;
-using MicroSecure.ServiceDefaults.Security;
+using MicroSecure.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;

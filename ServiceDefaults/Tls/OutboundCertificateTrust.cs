@@ -1,30 +1,9 @@
 using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http;
-using Microsoft.Extensions.Hosting;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
-namespace MicroSecure.ServiceDefaults.Security;
-
-/// <summary>
-/// Certificate authorities this service trusts for its outgoing HTTPS calls, on top of the system's. Bound
-/// from <c>Security:Tls</c>. The production rehearsal uses it so services validate tokens against an issuer
-/// whose certificate comes from a locally generated authority, with HTTPS metadata still required.
-/// </summary>
-public sealed class OutboundTlsOptions
-{
-    /// <summary>Configuration section the options bind from.</summary>
-    public const string SectionName = "Security:Tls";
-
-    /// <summary>
-    /// PEM files of root certificates to trust in addition to the system store. Only the chain is widened:
-    /// the host name, validity period, server-authentication usage and the authority's own constraints still apply.
-    /// </summary>
-    public string[] TrustedRootCertificates { get; set; } = [];
-}
+namespace MicroSecure.ServiceDefaults.Tls;
 
 /// <summary>
 /// Validates server certificates of outgoing calls against the system store and, when configured, the extra
@@ -144,54 +123,5 @@ public sealed class OutboundCertificateTrust
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         Apply(handler);
         return handler;
-    }
-}
-
-/// <summary>Registration of <see cref="OutboundCertificateTrust"/>.</summary>
-public static class OutboundTlsExtensions
-{
-    /// <summary>
-    /// Adds the validated <see cref="OutboundTlsOptions"/> and applies the trust to every factory-made client.
-    /// Safe to call more than once (JWT validation calls it for its backchannel).
-    /// </summary>
-    public static TBuilder AddOutboundTls<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        if (builder.Services.Any(service => service.ServiceType == typeof(OutboundCertificateTrust)))
-        {
-            return builder;
-        }
-
-        builder.Services.AddValidatedOptions<OutboundTlsOptions>(OutboundTlsOptions.SectionName)
-            .Validate(o => HoldCertificates(o.TrustedRootCertificates), "Security:Tls:TrustedRootCertificates must name existing PEM files holding certificates.");
-        builder.Services.AddSingleton<OutboundCertificateTrust>();
-        // A filter runs after every client's own configuration, so a client that replaces its primary handler
-        // still gets the trust.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, TrustFilter>());
-
-        return builder;
-    }
-
-    private sealed class TrustFilter(OutboundCertificateTrust trust) : IHttpMessageHandlerBuilderFilter
-    {
-        public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
-        {
-            next(builder);
-            trust.Apply(builder.PrimaryHandler);
-        };
-    }
-
-    private static bool HoldCertificates(string[] paths)
-    {
-        try
-        {
-            OutboundCertificateTrust.Load(paths);
-            return true;
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
-            or CryptographicException)
-        {
-            return false;
-        }
     }
 }

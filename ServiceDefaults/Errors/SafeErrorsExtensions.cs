@@ -1,26 +1,20 @@
 using System.Diagnostics;
+using MicroSecure.ServiceDefaults.Errors;
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// RFC 9457 problem details for every error the pipeline produces: exceptions, empty 4xx/5xx responses
 /// (404, 405, 413, 429, ...) and the 401 challenge. Outside Development nothing of an exception reaches the
 /// body, only a trace id to find it in the logs.
 /// </summary>
-public static class ProblemResponses
+public static class SafeErrorsExtensions
 {
-    /// <summary>
-    /// <see cref="HttpContext.Items"/> key a step sets when it has recorded its own event for the error it writes,
-    /// so the 400 it answers is not also counted as rejected input.
-    /// </summary>
-    public const string EventRecordedItem = "MicroSecure.Security.EventRecorded";
-
     /// <summary>Registers the problem-details writer with a trace id on every response.</summary>
     public static TBuilder AddSafeErrors<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -48,7 +42,7 @@ public static class ProblemResponses
     /// </summary>
     private static void RecordRejectedInput(HttpContext context, ProblemDetails problem)
     {
-        if (context.Items.ContainsKey(EventRecordedItem))
+        if (context.Items.ContainsKey(ProblemResponses.EventRecordedItem))
         {
             return;
         }
@@ -78,21 +72,5 @@ public static class ProblemResponses
         });
         app.UseStatusCodePages();
         return app;
-    }
-
-    /// <summary>Writes a problem-details body for <paramref name="status"/> (with no detail text).</summary>
-    public static async Task WriteAsync(HttpContext context, int status)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-
-        context.Response.StatusCode = status;
-        if (context.RequestServices.GetService<IProblemDetailsService>() is { } problems)
-        {
-            await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = { Status = status },
-            });
-        }
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using StackExchange.Redis;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace MicroSecure.ServiceDefaults.Authentication;
 
 /// <summary>Thrown for a valid token that its issuer has revoked since it was issued.</summary>
 public sealed class SecurityTokenRevokedException(string message) : SecurityTokenException(message);

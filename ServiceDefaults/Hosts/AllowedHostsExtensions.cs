@@ -1,25 +1,13 @@
+using MicroSecure.ServiceDefaults.Errors;
+using MicroSecure.ServiceDefaults.Hosts;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
-namespace MicroSecure.ServiceDefaults.Security;
-
-/// <summary>
-/// The host names a public entry point answers to. Bound from <c>Security:Hosts</c>; empty (the default) means a
-/// service that no caller reaches by name from outside, and every Host is accepted.
-/// </summary>
-public sealed class AllowedHostsOptions
-{
-    /// <summary>Configuration section the options bind from.</summary>
-    public const string SectionName = "Security:Hosts";
-
-    /// <summary>Host names without port (<c>localhost</c>, <c>gateway.example.com</c>, <c>*.example.com</c>, <c>[::1]</c>).</summary>
-    public string[] Allowed { get; set; } = [];
-}
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Refuses a request whose Host header names another host with 400 and a <c>SuspiciousRequest</c> event

@@ -1,18 +1,20 @@
+using MicroSecure.ServiceDefaults.Authentication;
+using MicroSecure.ServiceDefaults.Errors;
 using MicroSecure.ServiceDefaults.SecurityEvents;
+using MicroSecure.ServiceDefaults.Tls;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using StackExchange.Redis;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>Strict bearer-token validation with a precise, recorded reason for every refusal.</summary>
-public static class AuthenticationExtensions
+public static class JwtValidationExtensions
 {
     private const string FailureReasonItem = "MicroSecure.Security.JwtFailureReason";
 
@@ -30,12 +32,6 @@ public static class AuthenticationExtensions
         builder.Services.AddSingleton<IValidateOptions<JwtValidationOptions>, JwtValidationOptionsValidator>();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddValidatedOptions<ServiceClientOptions>(ServiceClientOptions.SectionName)
-            .Validate(o => o.ClientId is null || o.ClientSecret is { Length: >= 32 }, "Security:ServiceClient:ClientSecret must be set (32+ characters) when a ClientId is.");
-        builder.Services.AddHttpClient(ServiceTokens.HttpClientName);
-        builder.Services.TryAddSingleton<ServiceTokens>();
-        // Exported security events carry this service's own token once it has a client registration.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<SecurityEvents.ISecurityEventCollectorCredentials, ServiceTokenCollectorCredentials>());
         // Revocations reach every service through Redis; without it (embedded mode) only this process's own.
         builder.Services.TryAddSingleton<IRevocationStore>(services => services.GetService<IConnectionMultiplexer>() is { } redis
             ? new RedisRevocationStore(redis)
@@ -159,44 +155,5 @@ public static class AuthenticationExtensions
         // RFC 6750 §3.1: no error code when the request carried no credential at all.
         http.Response.Headers.WWWAuthenticate = reason == JwtFailureReasons.MissingToken ? "Bearer" : "Bearer error=\"invalid_token\"";
         await ProblemResponses.WriteAsync(http, StatusCodes.Status401Unauthorized);
-    }
-}
-
-/// <summary>Start-up rules that data annotations cannot express.</summary>
-internal sealed class JwtValidationOptionsValidator(IHostEnvironment environment) : IValidateOptions<JwtValidationOptions>
-{
-    public ValidateOptionsResult Validate(string? name, JwtValidationOptions options)
-    {
-        var failures = new List<string>();
-
-        var forbidden = options.ValidAlgorithms.Where(JwtValidationOptions.ForbiddenAlgorithms.Contains).ToList();
-        if (forbidden.Count > 0)
-        {
-            failures.Add($"Security:Jwt:ValidAlgorithms contains {string.Join(", ", forbidden)}: only asymmetric algorithms are allowed.");
-        }
-
-        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > JwtValidationOptions.MaxClockSkew)
-        {
-            failures.Add($"Security:Jwt:ClockSkew must be between 0 and {JwtValidationOptions.MaxClockSkew}.");
-        }
-
-        if (options.Authority is { } authority)
-        {
-            if (!authority.IsAbsoluteUri)
-            {
-                failures.Add("Security:Jwt:Authority must be an absolute URL.");
-            }
-            else if (!environment.IsDevelopment() && (!options.RequireHttpsMetadata || authority.Scheme != Uri.UriSchemeHttps))
-            {
-                failures.Add("Outside Development, Security:Jwt:Authority must be https and RequireHttpsMetadata must stay true.");
-            }
-
-            if (options.Audiences.Length == 0 || options.Audiences.Any(string.IsNullOrWhiteSpace))
-            {
-                failures.Add("Security:Jwt:Audiences is required when an Authority is set: a token for another API must be refused.");
-            }
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

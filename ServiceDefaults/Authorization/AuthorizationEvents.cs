@@ -1,10 +1,10 @@
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace MicroSecure.ServiceDefaults.Authorization;
 
 /// <summary>
 /// Records every 403 as an <c>AuthorizationDenied</c> event naming the policy and what was missing, then

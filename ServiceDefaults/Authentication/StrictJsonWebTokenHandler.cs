@@ -3,7 +3,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace MicroSecure.ServiceDefaults.Security;
+namespace MicroSecure.ServiceDefaults.Authentication;
 
 /// <summary>Thrown for a token whose header offers its own key (<c>jwk</c>, <c>jku</c>, <c>x5u</c>, <c>x5c</c>).</summary>
 public sealed class SecurityTokenEmbeddedKeyException(string message) : SecurityTokenException(message);
