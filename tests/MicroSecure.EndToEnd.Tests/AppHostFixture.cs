@@ -1,3 +1,4 @@
+using MicroSecure.Testing;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,7 +56,7 @@ public abstract class AppHostFixture : IAsyncLifetime
 
         async Task<string> FetchAsync()
         {
-            using var session = new SignInSession(GatewayUrl, ConfigureTls);
+            using var session = new OidcBrowser(GatewayUrl, ConfigureTls);
             return await session.UserTokenAsync(userName, userName == "admin" ? AdminPassword : DemoUserPassword, scope);
         }
     }

@@ -1,3 +1,4 @@
+using MicroSecure.Testing;
 using System.Net;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -152,7 +153,7 @@ public abstract partial class AppHostTests<TFixture>(TFixture fixture) where TFi
 
     private async Task<(HttpStatusCode Status, string Body)> SignInToDashboardAsync(string userName, string password)
     {
-        using var session = new SignInSession(Fixture.GatewayUrl);
+        using var session = new OidcBrowser(Fixture.GatewayUrl);
         var (status, body, _) = await session.BrowseAsync(new Uri(Fixture.DashboardUrl, "/"), userName, password);
         return (status, body);
     }
@@ -262,7 +263,7 @@ public sealed class ExistingModeTests(ExistingAppHostFixture fixture)
     {
         // A token of its own: the fixture's cached ones serve the other tests.
         string token;
-        using (var session = new SignInSession(Fixture.GatewayUrl))
+        using (var session = new OidcBrowser(Fixture.GatewayUrl))
         {
             token = await session.UserTokenAsync("alice", Fixture.DemoUserPassword, "openid orders:read");
         }

@@ -1,3 +1,4 @@
+using MicroSecure.Testing;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -48,9 +49,9 @@ public abstract partial class AppHostTests<TFixture>
     ];
 
     /// <summary>A security admin's signed-in dashboard session, as a browser has it.</summary>
-    private async Task<SignInSession> AdminDashboardSessionAsync()
+    private async Task<OidcBrowser> AdminDashboardSessionAsync()
     {
-        var session = new SignInSession(Fixture.GatewayUrl);
+        var session = new OidcBrowser(Fixture.GatewayUrl);
         var (status, _, _) = await session.BrowseAsync(new Uri(Fixture.DashboardUrl, "/"), "admin", Fixture.AdminPassword);
         Assert.Equal(HttpStatusCode.OK, status);
         return session;
@@ -181,7 +182,7 @@ public abstract partial class AppHostTests<TFixture>
         using var anonymous = await Dashboard().GetAsync(new Uri("/api/security-events/export.csv", UriKind.Relative), ct);
         using var user = await Dashboard(await Fixture.UserTokenAsync("alice", "openid orders:read")).GetAsync(new Uri("/api/security-events/export.csv", UriKind.Relative), ct);
         using var service = await Dashboard(await OrdersServiceTokenAsync("security-events:write")).GetAsync(new Uri("/api/security-events/export.csv", UriKind.Relative), ct);
-        using var alice = new SignInSession(Fixture.GatewayUrl);
+        using var alice = new OidcBrowser(Fixture.GatewayUrl);
         await alice.BrowseAsync(new Uri(Fixture.DashboardUrl, "/"), "alice", Fixture.DemoUserPassword);
         using var aliceExport = await alice.GetAsync(new Uri(Fixture.DashboardUrl, "/api/security-events/export.csv"));
         using var admin = await AdminDashboardSessionAsync();

@@ -1,3 +1,4 @@
+using MicroSecure.Testing;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -53,7 +54,7 @@ public abstract partial class AppHostTests<TFixture>
         using var client = new HttpClient { BaseAddress = Fixture.GatewayUrl };
         using var registered = await client.PostAsJsonAsync("/account/register", new { userName, password }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, registered.StatusCode);
-        using var session = new SignInSession(Fixture.GatewayUrl);
+        using var session = new OidcBrowser(Fixture.GatewayUrl);
         return await session.UserTokenAsync(userName, password, "openid orders:read");
     }
 

@@ -1,3 +1,4 @@
+using MicroSecure.Testing;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -159,7 +160,7 @@ public abstract class ProductionRehearsalTests<TFixture>(TFixture fixture) where
     [Fact]
     public async Task DemoPeople_DoNotExist()
     {
-        using var session = new SignInSession(fixture.GatewayUrl, fixture.ConfigureTls);
+        using var session = new OidcBrowser(fixture.GatewayUrl, fixture.ConfigureTls);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => session.UserTokenAsync("alice", fixture.DemoUserPassword, "openid orders:read"));
 

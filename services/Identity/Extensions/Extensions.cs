@@ -27,6 +27,7 @@ internal static class Extensions
         builder.Services.AddRazorPages();
 
         builder.Services.AddValidatedOptions<IdentityServerOptions>(IdentityServerOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<IdentityServerOptions>, IdentityServerOptionsValidator>();
         // The sign-in, consent and sign-out forms end in redirects to the clients' redirect URIs, which the page
         // policy's form-action must allow: their origins join the configured ones.
         builder.Services.AddOptions<SecurityHeadersOptions>().PostConfigure<IOptions<IdentityServerOptions>>((headers, identity) =>
@@ -40,10 +41,9 @@ internal static class Extensions
                 issued.AccessTokenLifetime.TotalSeconds, issued.RefreshTokenLifetime.TotalSeconds, issued.RefreshTokenAbsoluteLifetime.TotalSeconds,
                 issued.RefreshTokenReuseLeeway.TotalSeconds, [.. server.GrantTypes.Order(StringComparer.Ordinal)], issued.RegistrationEnabled);
         });
-        var identity = builder.Configuration.GetSection(IdentityServerOptions.SectionName).Get<IdentityServerOptions>() ?? new IdentityServerOptions();
         var isDevelopment = builder.Environment.IsDevelopment();
 
-        builder.AddUsers(identity, isDevelopment);
+        builder.AddUsers(isDevelopment);
 
         builder.Services.AddOpenIddict()
             .AddCore(core =>
@@ -76,32 +76,17 @@ internal static class Extensions
                 server.RegisterScopes([
                     OpenIddict.Abstractions.OpenIddictConstants.Scopes.OpenId, OpenIddict.Abstractions.OpenIddictConstants.Scopes.Profile,
                     OpenIddict.Abstractions.OpenIddictConstants.Scopes.Email, OpenIddict.Abstractions.OpenIddictConstants.Scopes.Roles,
-                    OpenIddict.Abstractions.OpenIddictConstants.Scopes.OfflineAccess,
-                    .. identity.Scopes.Select(scope => scope.Name)]);
-                // RFC 8707: every API can be named by its resource indicator; which a client may name follows from the
-                // scopes it is granted (TokenApi), not from a second list of permissions.
-                server.RegisterResources([.. identity.Scopes.SelectMany(scope => scope.Resources).Distinct(StringComparer.Ordinal).Select(ResourceIndicators.For)]);
+                    OpenIddict.Abstractions.OpenIddictConstants.Scopes.OfflineAccess]);
+                // RFC 8707: which resources a client may name follows from the scopes it is granted (TokenApi), not
+                // from a second list of permissions.
                 server.IgnoreResourcePermissions();
-                server.SetAccessTokenLifetime(identity.AccessTokenLifetime)
-                    .SetIdentityTokenLifetime(identity.AccessTokenLifetime)
-                    .SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(1))
-                    .SetRefreshTokenLifetime(identity.RefreshTokenLifetime)
-                    .SetRefreshTokenReuseLeeway(identity.RefreshTokenReuseLeeway);
-                if (identity.Issuer is not null)
-                {
-                    server.SetIssuer(identity.Issuer);
-                }
-                else if (!isDevelopment)
-                {
-                    throw new InvalidOperationException("Identity:Issuer (the public base address) is required outside Development: without it every URL the server hands out would follow the request's Host header.");
-                }
+                server.SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(1));
 
                 // Every URI OpenIddict builds (discovery endpoints, client-assertion audiences) starts from configuration.
                 server.AddEventHandler(UseConfiguredBaseUri.Descriptor);
 
                 // APIs validate access tokens themselves (ServiceDefaults), so they are signed, not encrypted.
                 server.DisableAccessTokenEncryption();
-                AddKeys(server, identity, isDevelopment);
 
                 server.AddEventHandler<OpenIddictServerEvents.ProcessErrorContext>(handler => handler
                     .UseScopedHandler<ServerFailureEvents>()
@@ -122,6 +107,10 @@ internal static class Extensions
                 }
             });
 
+        // What the configuration decides (scopes, resources, lifetimes, issuer, keys) is read from the same
+        // validated options the posture reports, once.
+        builder.Services.AddOptions<OpenIddictServerOptions>().Configure<IOptions<IdentityServerOptions>>((server, identity) => Configure(server, identity.Value));
+
         builder.Services.AddSingleton<ServerAddresses>();
         builder.Services.AddSingleton<RevocationPublisher>();
         builder.Services.AddScoped<AccountSessions>();
@@ -137,11 +126,10 @@ internal static class Extensions
             .Select(u => u.GetLeftPart(UriPartial.Authority))
             .Distinct(StringComparer.OrdinalIgnoreCase);
 
-    private static void AddUsers(this IHostApplicationBuilder builder, IdentityServerOptions identity, bool isDevelopment)
+    private static void AddUsers(this IHostApplicationBuilder builder, bool isDevelopment)
     {
         builder.Services.AddIdentityCore<ApplicationUser>(options =>
             {
-                options.Password.RequiredLength = identity.PasswordMinimumLength;
                 // Length and the common-password check instead of composition rules (NIST SP 800-63B).
                 options.Password.RequireDigit = false;
                 options.Password.RequireLowercase = false;
@@ -149,8 +137,6 @@ internal static class Extensions
                 options.Password.RequireNonAlphanumeric = false;
                 options.Password.RequiredUniqueChars = 4;
                 options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = identity.Lockout.MaxFailedAttempts;
-                options.Lockout.DefaultLockoutTimeSpan = identity.Lockout.Duration;
                 options.User.RequireUniqueEmail = false;
                 options.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@+";
                 options.ClaimsIdentity.UserIdClaimType = OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject;
@@ -161,6 +147,12 @@ internal static class Extensions
             .AddEntityFrameworkStores<ApplicationDbContext>()
             .AddSignInManager()
             .AddPasswordValidator<CommonPasswordValidator>();
+        builder.Services.AddOptions<IdentityOptions>().Configure<IOptions<IdentityServerOptions>>((options, identity) =>
+        {
+            options.Password.RequiredLength = identity.Value.PasswordMinimumLength;
+            options.Lockout.MaxFailedAccessAttempts = identity.Value.Lockout.MaxFailedAttempts;
+            options.Lockout.DefaultLockoutTimeSpan = identity.Value.Lockout.Duration;
+        });
         builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordSignIn.HashIterations);
 
         // A password change (or a seeded password rotated) ends every session within a minute: the cookie's
@@ -202,44 +194,41 @@ internal static class Extensions
             return redirect(context);
         };
 
-    private static void AddKeys(OpenIddictServerBuilder server, IdentityServerOptions identity, bool isDevelopment)
+    private static void Configure(OpenIddictServerOptions server, IdentityServerOptions identity)
     {
-        if (identity.SigningKey is { Length: > 0 } pem)
+        server.Scopes.UnionWith(identity.Scopes.Select(scope => scope.Name));
+        server.Resources.UnionWith(identity.Scopes.SelectMany(scope => scope.Resources).Select(audience => new Uri(ResourceIndicators.For(audience), UriKind.Absolute)));
+        server.AccessTokenLifetime = identity.AccessTokenLifetime;
+        server.IdentityTokenLifetime = identity.AccessTokenLifetime;
+        server.RefreshTokenLifetime = identity.RefreshTokenLifetime;
+        server.RefreshTokenReuseLeeway = identity.RefreshTokenReuseLeeway;
+        if (identity.Issuer is not null)
         {
-            server.AddSigningKey(RsaKey(pem));
-            if (identity.PreviousSigningKey is { Length: > 0 } previous)
-            {
-                // Published in the JWKS, not used to sign: tokens from before a rotation still validate.
-                server.AddSigningKey(RsaKey(previous));
-            }
-        }
-        else if (isDevelopment)
-        {
-            server.AddDevelopmentSigningCertificate();
-        }
-        else
-        {
-            throw new InvalidOperationException("Identity:SigningKey (an RSA private key in PEM) is required outside Development.");
+            server.Issuer = identity.Issuer;
         }
 
-        if (identity.EncryptionKey is { Length: > 0 } encryption)
+        // Outside Development the validator has made sure both keys are configured. Without them (Development,
+        // run without the AppHost) each start makes its own: tokens do not outlive the process.
+        server.SigningCredentials.Add(new SigningCredentials(
+            identity.SigningKey is { Length: > 0 } pem ? RsaKey(pem) : RsaKey(RSA.Create(2048)), SecurityAlgorithms.RsaSha256));
+        if (identity.PreviousSigningKey is { Length: > 0 } previous)
         {
-            server.AddEncryptionKey(new SymmetricSecurityKey(Convert.FromBase64String(encryption)));
+            // Published in the JWKS, not used to sign: tokens from before a rotation still validate.
+            server.SigningCredentials.Add(new SigningCredentials(RsaKey(previous), SecurityAlgorithms.RsaSha256));
         }
-        else if (isDevelopment)
-        {
-            server.AddDevelopmentEncryptionCertificate();
-        }
-        else
-        {
-            throw new InvalidOperationException("Identity:EncryptionKey (a base64 256-bit key) is required outside Development.");
-        }
+
+        var encryption = identity.EncryptionKey is { Length: > 0 } configured ? Convert.FromBase64String(configured) : RandomNumberGenerator.GetBytes(32);
+        server.EncryptionCredentials.Add(new EncryptingCredentials(
+            new SymmetricSecurityKey(encryption), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
     }
 
     private static RsaSecurityKey RsaKey(string pem)
     {
         var rsa = RSA.Create();
         rsa.ImportFromPem(pem);
-        return new RsaSecurityKey(rsa) { KeyId = Base64UrlEncoder.Encode(SHA256.HashData(rsa.ExportSubjectPublicKeyInfo()))[..16] };
+        return RsaKey(rsa);
     }
+
+    private static RsaSecurityKey RsaKey(RSA rsa) =>
+        new(rsa) { KeyId = Base64UrlEncoder.Encode(SHA256.HashData(rsa.ExportSubjectPublicKeyInfo()))[..16] };
 }

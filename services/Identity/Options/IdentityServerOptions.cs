@@ -121,15 +121,15 @@ public sealed class IdentityServerOptions : IValidatableObject
     public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.Zero;
 
     /// <summary>
-    /// RSA private key (PEM) that signs tokens. Required outside Development; in Development a development
-    /// certificate is generated once and kept in the user's certificate store.
+    /// RSA private key (PEM) that signs tokens. Required outside Development; in Development without one (the
+    /// server run without the AppHost) each start generates its own, so tokens do not outlive the process.
     /// </summary>
     public string? SigningKey { get; set; }
 
     /// <summary>The previous signing key (PEM), still published in the JWKS during a rotation.</summary>
     public string? PreviousSigningKey { get; set; }
 
-    /// <summary>Base64 256-bit key that encrypts refresh tokens and codes. Required outside Development.</summary>
+    /// <summary>Base64 256-bit key that encrypts refresh tokens and codes. Required outside Development (generated per start in Development without one).</summary>
     public string? EncryptionKey { get; set; }
 
     /// <summary>Minimum password length (12 at least).</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using MicroSecure.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using MicroSecure.ServiceDefaults.SecurityEvents;
+using MicroSecure.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

@@ -4,6 +4,7 @@ using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.IdentityModel.Tokens;
+using MicroSecure.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

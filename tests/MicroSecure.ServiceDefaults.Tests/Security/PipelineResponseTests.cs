@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using MicroSecure.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using MicroSecure.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 

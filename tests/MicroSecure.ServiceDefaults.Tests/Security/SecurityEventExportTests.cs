@@ -1,74 +1,10 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using MicroSecure.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
-
-/// <summary>A real collector on loopback that can be switched into an outage, and records every batch.</summary>
-internal sealed class Collector : IAsyncDisposable
-{
-    private readonly WebApplication _app;
-
-    private Collector(WebApplication app) => _app = app;
-
-    public volatile bool Down;
-
-    public ConcurrentBag<JsonElement[]> Batches { get; } = [];
-
-    public ConcurrentBag<string> Authorizations { get; } = [];
-
-    /// <summary>The exporter's dropped-event count and service name, as sent with each batch.</summary>
-    public ConcurrentBag<(string Dropped, string Service, int Events)> Reports { get; } = [];
-
-    public IEnumerable<JsonElement> Events => Batches.SelectMany(b => b);
-
-    /// <summary>
-    /// One element per event id. Delivery is at least once: a send cancelled at shutdown after the collector
-    /// stored it is sent again, and the real collector de-duplicates by id.
-    /// </summary>
-    public IReadOnlyList<JsonElement> Delivered => Events.DistinctBy(e => e.GetProperty("id").GetGuid()).ToList();
-
-    public int Refused;
-
-    public Uri Url { get; private set; } = null!;
-
-    public static async Task<Collector> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var collector = new Collector(app);
-        app.MapPost("/api/security-events", async (HttpContext context) =>
-        {
-            if (collector.Down)
-            {
-                await context.Request.Body.CopyToAsync(Stream.Null);
-                Interlocked.Increment(ref collector.Refused);
-                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-            }
-
-            collector.Authorizations.Add(context.Request.Headers.Authorization.ToString());
-            var batch = await JsonSerializer.DeserializeAsync<JsonElement[]>(context.Request.Body);
-            collector.Reports.Add((context.Request.Headers[SecurityEventHeaders.Dropped].ToString(), context.Request.Headers[SecurityEventHeaders.Service].ToString(), batch!.Length));
-            collector.Batches.Add(batch!);
-            return Results.Accepted();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        collector.Url = new Uri(new Uri(address), "/api/security-events");
-        return collector;
-    }
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-}
 
 public sealed class SecurityEventExportTests
 {
@@ -153,7 +89,7 @@ public sealed class SecurityEventExportTests
         await host.StartAsync(TestContext.Current.CancellationToken);
 
         RecordMany(host, 30);
-        await WaitUntilAsync(() => Volatile.Read(ref collector.Refused) >= 3);
+        await WaitUntilAsync(() => collector.Refused >= 3);
         collector.Down = false;
         await WaitUntilAsync(() => collector.Delivered.Count >= 30);
         await host.StopAsync(TestContext.Current.CancellationToken);

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace MicroSecure.ServiceDefaults.Tests.Security;
+namespace MicroSecure.Testing;
 
 /// <summary>
 /// A real RSA signing key and the tokens a real issuer would mint with it, plus the malformed and forged

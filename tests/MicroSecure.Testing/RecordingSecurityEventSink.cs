@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 
-namespace MicroSecure.ServiceDefaults.Tests.Security;
+namespace MicroSecure.Testing;
 
 /// <summary>Keeps what the pipeline records, so a test can assert the event and its reason.</summary>
 public sealed class RecordingSecurityEventSink : ISecurityEventSink

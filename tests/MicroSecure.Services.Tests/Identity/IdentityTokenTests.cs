@@ -4,12 +4,11 @@ using System.Text.Json;
 using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.ServiceClient;
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
-namespace MicroSecure.ServiceDefaults.Tests.Integration;
+namespace MicroSecure.Services.Tests.Identity;
 
 /// <summary>
 /// Real tokens from the real identity service (its own process, on SQLite and on PostgreSQL), validated by

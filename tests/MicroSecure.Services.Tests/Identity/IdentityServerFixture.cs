@@ -1,10 +1,9 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;
 
-namespace MicroSecure.ServiceDefaults.Tests.Integration;
+namespace MicroSecure.Services.Tests.Identity;
 
 /// <summary>
 /// One identity server process shared by a test class: SQLite or PostgreSQL storage, the demo users, a
@@ -104,3 +103,10 @@ public sealed class IdentityServerFixture() : IdentityServerFixtureBase("sqlite"
 
 /// <summary>The same identity server on PostgreSQL.</summary>
 public sealed class PostgresIdentityServerFixture() : IdentityServerFixtureBase("postgres");
+
+/// <summary>The test classes that share one identity server on SQLite (they run one after another).</summary>
+[CollectionDefinition(Name)]
+public sealed class IdentityServerCollection : ICollectionFixture<IdentityServerFixture>
+{
+    public const string Name = "identity-server";
+}

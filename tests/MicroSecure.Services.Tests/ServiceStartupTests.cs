@@ -1,6 +1,6 @@
 using MicroSecure.Testing;
 
-namespace MicroSecure.ServiceDefaults.Tests;
+namespace MicroSecure.Services.Tests;
 
 /// <summary>
 /// Each service with a database, started as its own process the way the AppHost starts it, but with its

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace MicroSecure.ServiceDefaults.Tests.Security;
+namespace MicroSecure.Testing;
 
 public sealed record ItemInput([property: Required, StringLength(50)] string Name, [property: Range(1, 100)] int Quantity);
 

@@ -3,12 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace MicroSecure.ServiceDefaults.Tests.Integration;
+namespace MicroSecure.Services.Tests.Identity;
 
 /// <summary>
 /// Revocation reaches the APIs: the real identity server and an API built on ServiceDefaults share only Redis.
@@ -64,7 +63,7 @@ public sealed class TokenRevocationTests : IAsyncLifetime
     public async Task AccessEnded_TheAccessTokenIsRefusedAtTheApi(string ending)
     {
         var (userName, password) = await RegisterAsync();
-        using var browser = new SignInBrowser(Identity.Url);
+        using var browser = new OidcBrowser(Identity.Url);
         var tokens = await SignInAsync(browser, userName, password);
         var access = tokens.GetProperty("access_token").GetString()!;
         var refresh = tokens.GetProperty("refresh_token").GetString()!;
@@ -90,7 +89,7 @@ public sealed class TokenRevocationTests : IAsyncLifetime
 
                 break;
             case "locked_out":
-                using (var attacker = new SignInBrowser(Identity.Url))
+                using (var attacker = new OidcBrowser(Identity.Url))
                 {
                     for (var attempt = 0; attempt < 3; attempt++)
                     {
@@ -109,7 +108,7 @@ public sealed class TokenRevocationTests : IAsyncLifetime
     public async Task AfterSignOut_ANewSignInGetsATokenTheApiAccepts()
     {
         var (userName, password) = await RegisterAsync();
-        using (var browser = new SignInBrowser(Identity.Url))
+        using (var browser = new OidcBrowser(Identity.Url))
         {
             var before = (await SignInAsync(browser, userName, password)).GetProperty("access_token").GetString()!;
             using var signedOut = await browser.SubmitFormAsync("/account/logout");
@@ -118,7 +117,7 @@ public sealed class TokenRevocationTests : IAsyncLifetime
 
         // The list revokes what was issued up to the second of the sign-out; issued-at has one-second precision.
         await Task.Delay(TimeSpan.FromSeconds(1.1), TestContext.Current.CancellationToken);
-        using var again = new SignInBrowser(Identity.Url);
+        using var again = new OidcBrowser(Identity.Url);
         var after = (await SignInAsync(again, userName, password)).GetProperty("access_token").GetString()!;
 
         Assert.Equal(HttpStatusCode.OK, await CallApiAsync(after));
@@ -134,13 +133,13 @@ public sealed class TokenRevocationTests : IAsyncLifetime
         return (userName, Password);
     }
 
-    private async Task<JsonElement> SignInAsync(SignInBrowser browser, string userName, string password)
+    private async Task<JsonElement> SignInAsync(OidcBrowser browser, string userName, string password)
     {
-        var (verifier, challenge) = SignInBrowser.NewPkce();
-        var redirect = await browser.AuthorizeAsync(SignInBrowser.AuthorizeUrl(challenge, "openid offline_access orders:read"), userName, password);
+        var (verifier, challenge) = OidcBrowser.NewPkce();
+        var redirect = await browser.AuthorizeAsync(OidcBrowser.AuthorizeUrl(challenge, "openid offline_access orders:read"), userName, password);
         var code = QueryHelpers.ParseQuery(redirect.Query)["code"].ToString();
         var (status, body) = await PostAsync("/connect/token", ("grant_type", "authorization_code"), ("code", code),
-            ("redirect_uri", SignInBrowser.CliRedirect), ("code_verifier", verifier));
+            ("redirect_uri", OidcBrowser.CliRedirect), ("code_verifier", verifier));
         Assert.True(status == HttpStatusCode.OK, body.ToString());
         return body;
     }
@@ -148,7 +147,7 @@ public sealed class TokenRevocationTests : IAsyncLifetime
     private async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string path, params (string Name, string Value)[] form)
     {
         using var client = new HttpClient { BaseAddress = Identity.Url };
-        using var content = new FormUrlEncodedContent([.. form.Select(f => KeyValuePair.Create(f.Name, f.Value)), KeyValuePair.Create("client_id", SignInBrowser.CliClient)]);
+        using var content = new FormUrlEncodedContent([.. form.Select(f => KeyValuePair.Create(f.Name, f.Value)), KeyValuePair.Create("client_id", OidcBrowser.CliClient)]);
         using var response = await client.PostAsync(new Uri(path, UriKind.Relative), content, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using MicroSecure.Testing;
 
-namespace MicroSecure.ServiceDefaults.Tests.Integration;
+namespace MicroSecure.Services.Tests.Identity;
 
 /// <summary>
 /// The identity server names only configured addresses: its issuer, or the direct address a request was sent

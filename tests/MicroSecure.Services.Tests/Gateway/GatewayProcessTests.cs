@@ -1,12 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using MicroSecure.ServiceDefaults.SecurityEvents;
-using MicroSecure.ServiceDefaults.Tests.Security;
 using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace MicroSecure.ServiceDefaults.Tests.Integration;
+namespace MicroSecure.Services.Tests.Gateway;
 
 /// <summary>The real gateway process at the edge: what it answers when a service is down, and whose address it limits.</summary>
 public sealed class GatewayProcessTests

@@ -1,6 +1,6 @@
 using MicroSecure.Testing;
 
-namespace MicroSecure.ServiceDefaults.Tests.Integration;
+namespace MicroSecure.Services.Tests.Identity;
 
 /// <summary>Starts the real identity service as its own process, on SQLite (embedded mode) or PostgreSQL.</summary>
 internal static class IdentityProcess
