@@ -79,6 +79,8 @@ public static class JwtValidationExtensions
             ValidAlgorithms = jwt.ValidAlgorithms,
             ValidTypes = jwt.ValidTypes,
             ClockSkew = jwt.ClockSkew,
+            // Lifetimes are judged by the same clock as the validation cache and the revocation list.
+            LifetimeValidator = TokenLifetime.On(timeProvider),
             NameClaimType = "sub",
             RoleClaimType = "role",
         };

@@ -164,7 +164,7 @@ public abstract class ProductionRehearsalTests<TFixture>(TFixture fixture) where
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => session.UserTokenAsync("alice", fixture.DemoUserPassword, "openid orders:read"));
 
-        Assert.Contains("/account/login", error.Message, StringComparison.Ordinal);
+        Assert.Contains("sign-in as alice failed", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

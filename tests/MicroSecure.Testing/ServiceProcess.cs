@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace MicroSecure.Testing;
@@ -39,14 +37,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Starts the built assembly and waits until its <c>/health</c> answers 200.</summary>
     public static async Task<ServiceProcess> StartAsync(string assemblyPath, IDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        var url = new Uri($"http://127.0.0.1:{port}");
+        var url = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}");
         var startInfo = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { assemblyPath },

@@ -5,6 +5,8 @@ using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.IdentityModel.Tokens;
 using MicroSecure.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 
@@ -170,9 +172,10 @@ public sealed class JwtValidationTests : SecurityAppTests
     [Fact]
     public async Task CachedToken_StillExpiresOnTime()
     {
-        await using var strict = await TestApp.StartAsync(Issuer, Sink, settings: new Dictionary<string, string?> { ["Security:Jwt:ClockSkew"] = "00:00:00" });
-        // Long enough that a slow first request on a loaded machine still sees a valid token.
-        var expires = DateTime.UtcNow.AddSeconds(6);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var strict = await TestApp.StartAsync(Issuer, Sink, settings: new Dictionary<string, string?> { ["Security:Jwt:ClockSkew"] = "00:00:00" },
+            configure: builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var expires = clock.GetUtcNow().UtcDateTime.AddMinutes(5);
         var token = Issuer.CreateToken(d => d.Expires = expires);
         using var client = strict.Client(token);
 
@@ -181,7 +184,8 @@ public sealed class JwtValidationTests : SecurityAppTests
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
-        await Task.Delay(expires - DateTime.UtcNow + TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        // The validation is cached; the clock passes the token's expiry.
+        clock.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
         using var later = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);

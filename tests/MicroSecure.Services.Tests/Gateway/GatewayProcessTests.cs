@@ -10,16 +10,9 @@ namespace MicroSecure.Services.Tests.Gateway;
 /// <summary>The real gateway process at the edge: what it answers when a service is down, and whose address it limits.</summary>
 public sealed class GatewayProcessTests
 {
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static Task<ServiceProcess> StartGatewayAsync(Collector collector, Dictionary<string, string?>? extra = null)
     {
-        var down = $"http://127.0.0.1:{ClosedPort()}";
+        var down = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",

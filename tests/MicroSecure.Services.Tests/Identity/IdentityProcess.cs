@@ -15,16 +15,7 @@ internal static class IdentityProcess
         }
         else
         {
-            // A fixed database per caller, dropped first: the service must create it, and runs leave nothing behind but it.
-            var server = TestInfrastructure.RequirePostgres();
-            await using (var admin = new Npgsql.NpgsqlConnection(server))
-            {
-                await admin.OpenAsync(TestContext.Current.CancellationToken);
-                await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-            }
-
-            connection = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+            connection = await ServiceDatabases.DroppedAsync(database);
         }
 
         var assembly = RepositoryPaths.ProjectAssembly("services/Identity", "MicroSecure.Identity", typeof(IdentityProcess).Assembly);
