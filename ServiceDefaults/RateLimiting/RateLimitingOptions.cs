@@ -71,6 +71,14 @@ public sealed class RateLimitingOptions
     public TimeSpan RedisRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The longest a request waits on Redis for its decision. Past it, Redis counts as unreachable and the
+    /// request (and every one after it until the next retry) is decided by <see cref="WhenRedisUnavailable"/>:
+    /// a Redis that stops answering costs each request in flight at most this, not the client's own timeout.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:05")]
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
     /// Most permits a replica takes from Redis in one round trip for a large budget (a budget of N takes
     /// N/50, at least 1, at most this). Admission stays exact; a replica may leave up to this many permits of
     /// a window unspent. 1 makes every request a Redis round trip.

@@ -22,6 +22,9 @@ internal sealed partial class RedisLimiterHealth(
 
     public TimeSpan RetryInterval => options.Value.RedisRetryInterval;
 
+    /// <summary>The longest one request waits on Redis (<see cref="RateLimitingOptions.RedisTimeout"/>).</summary>
+    public TimeSpan Timeout => options.Value.RedisTimeout;
+
     public bool IsDegraded => Interlocked.Read(ref _degradedSince) >= 0;
 
     /// <summary>True when this request should use Redis: always while healthy, once per interval while degraded.</summary>

@@ -131,7 +131,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
             {
                 if (_reservation > 1)
                 {
-                    using var block = await _redis.AcquireAsync(_reservation, cancellationToken);
+                    using var block = await FromRedisWithinAsync(_reservation, cancellationToken);
                     if (block.IsAcquired)
                     {
                         _health.ReportSuccess();
@@ -139,7 +139,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
                     }
                 }
 
-                using var lease = await _redis.AcquireAsync(permitCount, cancellationToken);
+                using var lease = await FromRedisWithinAsync(permitCount, cancellationToken);
                 _health.ReportSuccess();
                 return FromRedis(lease);
             }
@@ -156,6 +156,37 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
                 RetrySeconds(), _options.Window, _policyHeader) { Unavailable = true },
             _ => Local(await _local.AcquireAsync(permitCount, cancellationToken)),
         };
+    }
+
+    /// <summary>
+    /// Redis's decision, or a <see cref="TimeoutException"/> once <see cref="RedisLimiterHealth.Timeout"/> has
+    /// passed. The client's commands queue while it reconnects and would wait for its own (much longer) timeout;
+    /// an answer that still arrives later is disposed unused: Redis counted those permits, so the limit only errs
+    /// towards refusing.
+    /// </summary>
+    private async Task<RateLimitLease> FromRedisWithinAsync(int permitCount, CancellationToken cancellationToken)
+    {
+        var pending = _redis!.AcquireAsync(permitCount, cancellationToken).AsTask();
+        try
+        {
+            return await pending.WaitAsync(_health!.Timeout, _timeProvider, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _ = pending.ContinueWith(static late =>
+            {
+                if (late.IsCompletedSuccessfully)
+                {
+                    late.Result.Dispose();
+                }
+                else
+                {
+                    // Observed, so a late failure is not reported as unobserved.
+                    _ = late.Exception;
+                }
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            throw;
+        }
     }
 
     // While closed, tell clients to come back when the next Redis attempt is due.

@@ -6,7 +6,8 @@ namespace MicroSecure.Testing;
 
 /// <summary>
 /// A redis-server process of the test's own on a free loopback port, which the test may stop and start
-/// again to simulate an outage. No persistence: every start is empty.
+/// again to simulate an outage, or pause so that it keeps its connections and answers nothing. No
+/// persistence: every start is empty.
 /// </summary>
 public sealed class OwnRedisServer : IAsyncDisposable
 {
@@ -16,9 +17,7 @@ public sealed class OwnRedisServer : IAsyncDisposable
     public OwnRedisServer()
     {
         _program = TestInfrastructure.RequireRedisServerProgram();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        Port = LoopbackPorts.Free();
     }
 
     public int Port { get; }
@@ -67,6 +66,24 @@ public sealed class OwnRedisServer : IAsyncDisposable
 
         _process?.Dispose();
         _process = null;
+    }
+
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and every command waits, as with a hung or partitioned Redis.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused server run again (SIGCONT); the commands that waited are answered.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("redis-server is not running.");
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })
+            ?? throw new InvalidOperationException("kill did not start.");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {process.Id} failed ({kill.ExitCode}).");
+        }
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

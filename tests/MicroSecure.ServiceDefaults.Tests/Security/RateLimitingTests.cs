@@ -219,4 +219,36 @@ public sealed class RateLimitingTests
         Assert.Equal(HealthStatus.Healthy, report.Status);
         Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
     }
+
+    [Fact]
+    public async Task WhenRedisStopsAnswering_NoRequestWaitsOnItLongerThanTheRedisTimeout()
+    {
+        await using var redis = new OwnRedisServer();
+        await redis.StartAsync();
+        var sink = new RecordingSecurityEventSink();
+        // The client itself would wait a minute for an answer; the limiter must not.
+        var patient = $"127.0.0.1:{redis.Port},abortConnect=false,connectTimeout=1000,syncTimeout=60000,asyncTimeout=60000";
+        var settings = Settings("hung-" + Guid.NewGuid().ToString("N"), patient, perUserLimit: 10);
+        settings["Security:RateLimiting:RedisRetryInterval"] = "00:01:00";
+        await using var app = await TestApp.StartAsync(_issuer, sink, settings: settings);
+        var token = _issuer.CreateToken(subject: "erin");
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+
+        await redis.PauseAsync();
+        try
+        {
+            // Decided locally after the 250 ms Redis timeout; a guard far below the client's own minute.
+            var during = await GetAsync(app, "/api/limited", token).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            var next = await GetAsync(app, "/api/limited", token).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+            Assert.Equal(HttpStatusCode.OK, during);
+            Assert.Equal(HttpStatusCode.OK, next);
+            var fallback = Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.RateLimiterFallback);
+            Assert.Equal("redis_unavailable", fallback.Reason);
+        }
+        finally
+        {
+            await redis.ResumeAsync();
+        }
+    }
 }
