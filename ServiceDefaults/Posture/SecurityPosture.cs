@@ -2,10 +2,14 @@ using MicroSecure.ServiceDefaults.RateLimiting;
 
 namespace MicroSecure.ServiceDefaults.Posture;
 
-/// <summary>The effective JWT validation settings.</summary>
+/// <summary>
+/// The effective JWT validation settings, with the revocation list's: how long its answer is reused (the most a
+/// revocation takes to reach this service) and how long a request waits for it.
+/// </summary>
 public sealed record JwtPosture(
     bool AuthorityConfigured, string? Issuer, IReadOnlyList<string> Audiences, IReadOnlyList<string> ValidAlgorithms,
-    IReadOnlyList<string> ValidTypes, double ClockSkewSeconds, int MaxTokenSize, bool RequireHttpsMetadata);
+    IReadOnlyList<string> ValidTypes, double ClockSkewSeconds, int MaxTokenSize, bool RequireHttpsMetadata,
+    double RevocationCheckIntervalSeconds = 0, double RevocationCheckTimeoutSeconds = 0);
 
 /// <summary>One rate-limit budget.</summary>
 /// <param name="Name">The policy.</param>
@@ -14,9 +18,10 @@ public sealed record JwtPosture(
 /// <param name="Applied">True when it limits something: the global policy, or one at least one endpoint requires.</param>
 public sealed record RateLimitPolicyPosture(string Name, int PermitLimit, double WindowSeconds, bool Applied = false);
 
-/// <summary>The effective rate limiting.</summary>
+/// <summary>The effective rate limiting, with the longest a request waits on Redis before the fallback decides.</summary>
 public sealed record RateLimitingPosture(
-    bool Distributed, bool RedisDegraded, RedisUnavailableMode WhenRedisUnavailable, IReadOnlyList<RateLimitPolicyPosture> Policies);
+    bool Distributed, bool RedisDegraded, RedisUnavailableMode WhenRedisUnavailable, IReadOnlyList<RateLimitPolicyPosture> Policies,
+    double RedisTimeoutSeconds = 0);
 
 /// <summary>Request limits.</summary>
 public sealed record RequestPosture(long MaxRequestBodySize, double TimeoutSeconds, int MaxRequestHeadersTotalSize, int MaxRequestHeaderCount);

@@ -148,6 +148,12 @@ public sealed class PostureBaseline
     /// <summary>The largest token a service should read.</summary>
     public int MaxTokenSize { get; set; } = 8192;
 
+    /// <summary>The most a revocation may take to reach a service (how long it reuses the revocation list's answer).</summary>
+    public TimeSpan MaxRevocationCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a request may wait on Redis for a rate-limit decision before the fallback decides.</summary>
+    public TimeSpan MaxRedisTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The identity server's access-token lifetime.</summary>
     public TimeSpan MaxAccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -92,6 +92,9 @@ public static class PostureEvaluator
         checks.Add("jwt", "clock-skew", "≤ " + Seconds(baseline.MaxClockSkew), Seconds(skew),
             skew > baseline.MaxClockSkew * 4 ? DriftSeverity.High : DriftSeverity.Medium, skew <= baseline.MaxClockSkew);
         checks.Add("jwt", "max-token-size", "≤ " + Bytes(baseline.MaxTokenSize), Bytes(jwt.MaxTokenSize), DriftSeverity.Low, jwt.MaxTokenSize <= baseline.MaxTokenSize);
+        var revocation = TimeSpan.FromSeconds(jwt.RevocationCheckIntervalSeconds);
+        checks.Add("jwt", "revocation-delay", "≤ " + Seconds(baseline.MaxRevocationCheckInterval), Seconds(revocation),
+            revocation > baseline.MaxRevocationCheckInterval * 4 ? DriftSeverity.High : DriftSeverity.Medium, revocation <= baseline.MaxRevocationCheckInterval);
         if (productionRules)
         {
             checks.Add("jwt", "https-metadata", "required", jwt.RequireHttpsMetadata ? "required" : "not required", DriftSeverity.High, jwt.RequireHttpsMetadata);
@@ -129,6 +132,11 @@ public static class PostureEvaluator
 
         checks.Add("rate-limiting", "when-redis-unavailable", "Local or FailClosed", limits.WhenRedisUnavailable.ToString(),
             DriftSeverity.Low, limits.WhenRedisUnavailable != RedisUnavailableMode.FailOpen);
+        if (limits.Distributed)
+        {
+            var wait = TimeSpan.FromSeconds(limits.RedisTimeoutSeconds);
+            checks.Add("rate-limiting", "redis-timeout", "≤ " + Seconds(baseline.MaxRedisTimeout), Seconds(wait), DriftSeverity.Low, wait <= baseline.MaxRedisTimeout);
+        }
         if (baseline.RequiredRateLimitPolicies.TryGetValue(service, out var required))
         {
             // Applied: the global limiter, or required by at least one endpoint. A policy only defined protects nothing.

@@ -58,6 +58,7 @@ public sealed class PostureEvaluatorTests
         Assert.DoesNotContain(checks, c => !c.Passed);
         Assert.Contains(checks, c => c.Name == "clock-skew" && c.Actual == "30 s");
         Assert.Contains(checks, c => c.Name == "https-metadata" && c.Actual == "required");
+        Assert.Contains(checks, c => c.Name == "revocation-delay" && c.Actual == "2 s");
     }
 
     [Fact]
@@ -69,11 +70,13 @@ public sealed class PostureEvaluatorTests
             ["Security:Cors:AllowedOrigins:0"] = "https://shop.example",
             ["Security:Requests:MaxRequestBodySize"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Security:Requests:Timeout"] = "00:02:00",
+            ["Security:Jwt:RevocationCheckInterval"] = "00:00:10",
         });
 
         var failures = Failures(posture, Baseline());
 
-        Assert.Equal(["cors/origins", "jwt/clock-skew", "requests/max-body-size", "requests/timeout"], failures.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["cors/origins", "jwt/clock-skew", "jwt/revocation-delay", "requests/max-body-size", "requests/timeout"], failures.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((DriftSeverity.Medium, "10 s"), (failures["jwt/revocation-delay"].Severity, failures["jwt/revocation-delay"].Actual));
         Assert.Equal((DriftSeverity.Medium, "90 s"), (failures["jwt/clock-skew"].Severity, failures["jwt/clock-skew"].Actual));
         Assert.Equal((DriftSeverity.Medium, "https://shop.example"), (failures["cors/origins"].Severity, failures["cors/origins"].Actual));
         Assert.Equal((DriftSeverity.Medium, "8 MiB"), (failures["requests/max-body-size"].Severity, failures["requests/max-body-size"].Actual));
@@ -111,6 +114,16 @@ public sealed class PostureEvaluatorTests
 
         Assert.Equal(DriftSeverity.Medium, failures["jwt/clock-skew"].Severity);
         Assert.Equal(DriftSeverity.High, failures["requests/max-body-size"].Severity);
+    }
+
+    [Fact]
+    public void ARedisTimeoutOffTheBaseline_IsDrift_OnlyWhereLimitsAreShared()
+    {
+        var posture = Describe(new() { ["Security:RateLimiting:RedisTimeout"] = "00:00:02" });
+        var shared = posture with { RateLimiting = posture.RateLimiting with { Distributed = true } };
+
+        Assert.DoesNotContain("rate-limiting/redis-timeout", Failures(posture).Keys);
+        Assert.Equal((DriftSeverity.Low, "2 s"), (Failures(shared)["rate-limiting/redis-timeout"].Severity, Failures(shared)["rate-limiting/redis-timeout"].Actual));
     }
 
     [Fact]
