@@ -13,7 +13,6 @@ namespace MicroSecure.Services.Tests.Business;
 /// </summary>
 public sealed class BusinessServicesFixture : IAsyncLifetime
 {
-    public const string OrdersSecret = "orders-service-secret-0123456789abcdef";
     public const string OrderScopes = "openid orders:read orders:write";
 
     private ServiceProcess? _identity;
@@ -33,7 +32,7 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
     {
         _identity = await IdentityProcess.StartAsync("sqlite", new Dictionary<string, string?>
         {
-            ["Identity__Clients__orders-service__Secret"] = OrdersSecret,
+            ["Identity__Clients__orders-service__Secret"] = IdentityProcess.OrdersSecret,
             // Several people sign in from one address.
             ["Security__RateLimiting__Policies__auth__PermitLimit"] = "10000",
         });
@@ -48,7 +47,7 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
         {
             ["Catalog__BaseAddress"] = catalog.ToString(),
             ["Security__ServiceClient__ClientId"] = "orders-service",
-            ["Security__ServiceClient__ClientSecret"] = OrdersSecret,
+            ["Security__ServiceClient__ClientSecret"] = IdentityProcess.OrdersSecret,
         });
 
     private async Task<ServiceProcess> StartAsync(string folder, string assemblyName, string connectionName, string? database, Dictionary<string, string?> settings)
@@ -68,16 +67,9 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
     /// <summary>A new person (role <c>user</c>) and an access token of theirs for <paramref name="scope"/>.</summary>
     public async Task<string> PersonTokenAsync(string scope = OrderScopes)
     {
-        var userName = "person-" + Guid.NewGuid().ToString("N")[..10];
-        const string Password = "amber-orchard-violin-lamp";
-        using (var client = new HttpClient { BaseAddress = IdentityServer.Url })
-        using (var registered = await client.PostAsJsonAsync(new Uri("/account/register", UriKind.Relative), new { userName, password = Password }, TestContext.Current.CancellationToken))
-        {
-            Assert.Equal(System.Net.HttpStatusCode.Accepted, registered.StatusCode);
-        }
-
+        var (userName, password) = await IdentityProcess.RegisterPersonAsync(IdentityServer.Url);
         using var browser = new OidcBrowser(IdentityServer.Url);
-        return await browser.UserTokenAsync(userName, Password, scope);
+        return await browser.UserTokenAsync(userName, password, scope);
     }
 
     /// <summary>The orders service's own client-credentials token for <paramref name="scope"/>.</summary>
@@ -86,7 +78,7 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
         using var client = new HttpClient { BaseAddress = IdentityServer.Url };
         using var response = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "client_credentials", ["client_id"] = "orders-service", ["client_secret"] = OrdersSecret, ["scope"] = scope,
+            ["grant_type"] = "client_credentials", ["client_id"] = "orders-service", ["client_secret"] = IdentityProcess.OrdersSecret, ["scope"] = scope,
         }), TestContext.Current.CancellationToken);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.True(response.IsSuccessStatusCode, body.ToString());

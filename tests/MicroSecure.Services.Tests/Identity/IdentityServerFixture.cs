@@ -12,7 +12,7 @@ namespace MicroSecure.Services.Tests.Identity;
 /// </summary>
 public abstract class IdentityServerFixtureBase(string provider) : IAsyncLifetime
 {
-    public const string OrdersSecret = "orders-service-secret-0123456789abcdef";
+    public const string OrdersSecret = IdentityProcess.OrdersSecret;
     public const string AlicePassword = "violet-harbour-lantern-42";
     public const string KeyClient = "reporting-service";
 
@@ -43,15 +43,7 @@ public abstract class IdentityServerFixtureBase(string provider) : IAsyncLifetim
     }
 
     /// <summary>Registers a new person with the <c>user</c> role through the registration endpoint.</summary>
-    public async Task<(string UserName, string Password)> RegisterAsync()
-    {
-        var userName = "user-" + Guid.NewGuid().ToString("N")[..10];
-        const string Password = "quiet-meadow-copper-kettle";
-        using var client = new HttpClient { BaseAddress = Identity.Url };
-        using var response = await client.PostAsJsonAsync(new Uri("/account/register", UriKind.Relative), new { userName, password = Password }, TestContext.Current.CancellationToken);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        return (userName, Password);
-    }
+    public Task<(string UserName, string Password)> RegisterAsync() => IdentityProcess.RegisterPersonAsync(Identity.Url);
 
     public async Task<HttpResponseMessage> PostTokenAsync(params (string Name, string Value)[] form)
     {

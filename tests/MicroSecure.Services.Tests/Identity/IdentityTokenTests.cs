@@ -16,7 +16,7 @@ namespace MicroSecure.Services.Tests.Identity;
 /// </summary>
 public sealed class IdentityTokenTests
 {
-    private const string OrdersSecret = "orders-service-secret-0123456789abcdef";
+    private const string OrdersSecret = IdentityProcess.OrdersSecret;
 
     private static Task<ServiceProcess> StartIdentityAsync(string provider, IDictionary<string, string?>? extra = null, string? sqliteFile = null)
     {
