@@ -88,7 +88,7 @@ public sealed partial class TokenRevocation(IRevocationStore store, IOptions<Jwt
             var latest = await store.LatestAsync(keys, timeout.Token).WaitAsync(timeout.Token);
             revoked = latest is { } revokedAt && new DateTimeOffset(token.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds() <= revokedAt;
         }
-        catch (Exception exception) when (exception is OperationCanceledException or RedisException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (RedisFailures.IsOutage(exception, cancellationToken))
         {
             WarnUnavailable(exception);
         }

@@ -2,19 +2,23 @@ using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace MicroSecure.ServiceDefaults.RateLimiting;
 
 /// <summary>
 /// Whether the distributed limiter can use Redis right now. After a failure every request goes straight to
 /// the fallback (no waiting on a dead connection) and one request per retry interval tries Redis again;
-/// each switch is logged, reported as a <c>RateLimiterFallback</c> event and shown by the health check.
+/// each switch is logged, reported as a <c>RateLimiterFallback</c> event and shown by the health check. The
+/// health check tries Redis too (once per retry interval), so a service that no request reaches while Redis is
+/// back, such as one behind a gateway whose own limits refuse everything, does not stay degraded.
 /// </summary>
 internal sealed partial class RedisLimiterHealth(
     IOptions<RateLimitingOptions> options,
     SecurityEventRecorder recorder,
     TimeProvider timeProvider,
-    ILogger<RedisLimiterHealth> logger) : IHealthCheck
+    ILogger<RedisLimiterHealth> logger,
+    IConnectionMultiplexer? redis = null) : IHealthCheck
 {
     private readonly long _retryTicks = options.Value.RedisRetryInterval.Ticks;
     private long _degradedSince = -1;
@@ -61,10 +65,25 @@ internal sealed partial class RedisLimiterHealth(
         }
     }
 
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(IsDegraded
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (IsDegraded && redis is not null && ShouldTryRedis())
+        {
+            try
+            {
+                await redis.GetDatabase().PingAsync().WaitAsync(Timeout, timeProvider, cancellationToken);
+                ReportSuccess();
+            }
+            catch (Exception exception) when (RedisFailures.IsOutage(exception, cancellationToken))
+            {
+                ReportFailure(exception);
+            }
+        }
+
+        return IsDegraded
             ? HealthCheckResult.Degraded($"Redis is unreachable; rate limits run in {options.Value.WhenRedisUnavailable} mode.")
-            : HealthCheckResult.Healthy());
+            : HealthCheckResult.Healthy();
+    }
 
     [LoggerMessage(1, LogLevel.Warning, "Redis is unreachable ({Error}): rate limiting switched to {Mode} mode.")]
     private partial void LogFallback(RedisUnavailableMode mode, string error);

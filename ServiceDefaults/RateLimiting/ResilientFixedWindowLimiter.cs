@@ -143,7 +143,7 @@ internal sealed class ResilientFixedWindowLimiter : ReplenishingRateLimiter
                 _health.ReportSuccess();
                 return FromRedis(lease);
             }
-            catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
+            catch (Exception exception) when (RedisFailures.IsOutage(exception, cancellationToken))
             {
                 _health.ReportFailure(exception);
             }

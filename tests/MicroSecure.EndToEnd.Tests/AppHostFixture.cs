@@ -1,5 +1,6 @@
 using MicroSecure.Testing;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -93,6 +94,15 @@ public abstract class AppHostFixture : IAsyncLifetime
 
     protected virtual Task BeforeStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>A mode's own settings, applied after the common ones (a later environment value wins).</summary>
+    protected virtual void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
+    /// <summary>One of the AppHost's services, to add settings to.</summary>
+    protected static IResourceBuilder<ProjectResource> Service(IDistributedApplicationTestingBuilder builder, string name) =>
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == name));
+
     public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(_startTimeout);
@@ -116,23 +126,23 @@ public abstract class AppHostFixture : IAsyncLifetime
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 
         // Several sign-ins from one loopback address in a minute: more than the strict auth policy allows a person.
-        var identity = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "identity");
-        builder.CreateResourceBuilder(identity).WithEnvironment("Security__RateLimiting__Policies__auth__PermitLimit", "200");
+        Service(builder, "identity").WithEnvironment("Security__RateLimiting__Policies__auth__PermitLimit", "200");
 
         // The collector tests post as the orders service under service names of their own (e2e-…), each test
         // its own, so their counts are theirs alone.
-        var dashboard = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "dashboard");
-        builder.CreateResourceBuilder(dashboard).WithEnvironment("Dashboard__Collector__AllowedServices__orders-service__1", "e2e-*");
+        var dashboard = Service(builder, "dashboard");
+        dashboard.WithEnvironment("Dashboard__Collector__AllowedServices__orders-service__1", "e2e-*");
 
         // The audit reads the real advisory files plus one test advisory on the Npgsql the services really
         // deploy, so the pages have a finding to show; and it starts at once.
-        builder.CreateResourceBuilder(dashboard)
+        dashboard
             .WithEnvironment("Dashboard__Audit__OsvFolder", TestAdvisories.Create(AdvisoryPath))
             .WithEnvironment("Dashboard__Audit__StartDelay", "00:00:00")
             .WithEnvironment("Dashboard__Audit__OnDemandCooldown", "00:00:00");
         // Drift the posture page must flag: a clock skew start-up validation accepts (up to 2 min) but the baseline does not (30 s).
-        var orders = builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().Single(r => r.Name == "orders");
-        builder.CreateResourceBuilder(orders).WithEnvironment("Security__Jwt__ClockSkew", DriftedClockSkew);
+        Service(builder, "orders").WithEnvironment("Security__Jwt__ClockSkew", DriftedClockSkew);
+
+        Configure(builder);
 
         // The testing builder randomizes ports; the fixed, configured entry-point ports are what is under test.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "false";
@@ -151,7 +161,7 @@ public abstract class AppHostFixture : IAsyncLifetime
     /// <summary>Waits for whatever a mode needs beyond healthy resources.</summary>
     protected virtual Task AfterStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_app is not null)
         {

@@ -111,6 +111,62 @@ public sealed class RateLimitingTests
         Assert.Null(limiter.IdleDuration);
     }
 
+    /// <summary>How a Redis client reports a server that went away: mid-write, mid-read, while reconnecting, while closing.</summary>
+    public static TheoryData<string> RedisClientFailures => new("pipe-closed", "io", "connection", "timeout", "disposed");
+
+    public static Exception RedisClientFailure(string name) => name switch
+    {
+        "pipe-closed" => new InvalidOperationException("Writing is not allowed after writer was completed."),
+        "io" => new IOException("Connection reset by peer"),
+        "connection" => new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "down"),
+        "timeout" => new StackExchange.Redis.RedisTimeoutException("timeout", StackExchange.Redis.CommandStatus.Sent),
+        "disposed" => new ObjectDisposedException("multiplexer"),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [MemberData(nameof(RedisClientFailures))]
+    public async Task AnyFailureOfTheRedisClient_IsAnOutage_AndTheLocalLimiterDecides(string failure)
+    {
+        var sink = new RecordingSecurityEventSink();
+        var options = Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions());
+        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
+            options, new SecurityEventRecorder(sink, TimeProvider.System, new SecurityEventSource("broken-test")),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
+        using var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
+            "broken-test", "per-user", "user:frank",
+            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) },
+            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, BrokenRedis.Failing(RedisClientFailure(failure)), health,
+            maxReservation: 20, TimeProvider.System);
+
+        using var first = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
+        using var second = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
+        using var third = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
+
+        Assert.Equal([true, true, false], [first.IsAcquired, second.IsAcquired, third.IsAcquired]);
+        Assert.True(health.IsDegraded);
+        Assert.Equal("redis_unavailable", Assert.Single(sink.Events, e => e.Kind == SecurityEventKinds.RateLimiterFallback).Reason);
+    }
+
+    [Fact]
+    public async Task TheCallersOwnCancellation_IsNotAnOutage()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions());
+        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
+            options, new SecurityEventRecorder(new RecordingSecurityEventSink(), TimeProvider.System, new SecurityEventSource("cancel-test")),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
+            "cancel-test", "per-user", "user:grace",
+            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) },
+            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, BrokenRedis.Failing(new OperationCanceledException(cancelled.Token)), health,
+            maxReservation: 20, TimeProvider.System);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await limiter.AcquireAsync(1, cancelled.Token));
+        Assert.False(health.IsDegraded);
+    }
+
     [Theory]
     [InlineData("2001:db8:1:2:aaaa::1", "ip:2001:db8:1:2::/64")]
     [InlineData("2001:db8:1:2:ffff:ffff:ffff:ffff", "ip:2001:db8:1:2::/64")]
@@ -218,6 +274,36 @@ public sealed class RateLimitingTests
         report = await health.CheckHealthAsync(check => check.Name == "rate-limiter", TestContext.Current.CancellationToken);
         Assert.Equal(HealthStatus.Healthy, report.Status);
         Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+    }
+
+    [Fact]
+    public async Task WhenRedisReturns_TheHealthCheckFindsIt_WithoutWaitingForARequest()
+    {
+        await using var redis = new OwnRedisServer();
+        await redis.StartAsync();
+        var sink = new RecordingSecurityEventSink();
+        await using var app = await TestApp.StartAsync(_issuer, sink, settings: Settings("idle-" + Guid.NewGuid().ToString("N"), redis.ConnectionString, perUserLimit: 3));
+        var health = app.Services.GetRequiredService<HealthCheckService>();
+        var token = _issuer.CreateToken(subject: "heidi");
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+        await redis.StopAsync();
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", token));
+        Assert.Equal(HealthStatus.Degraded, (await health.CheckHealthAsync(check => check.Name == "rate-limiter", TestContext.Current.CancellationToken)).Status);
+
+        await redis.StartAsync();
+
+        // No request reaches the service (say, the gateway in front refuses them all): its health probes alone bring it back.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        HealthReport report;
+        do
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+            report = await health.CheckHealthAsync(check => check.Name == "rate-limiter", TestContext.Current.CancellationToken);
+        }
+        while (report.Status != HealthStatus.Healthy && DateTime.UtcNow < deadline);
+
+        Assert.Equal(HealthStatus.Healthy, report.Status);
+        Assert.Contains(sink.Events, e => e.Kind == SecurityEventKinds.RateLimiterFallback && e.Reason == "redis_restored");
     }
 
     [Fact]

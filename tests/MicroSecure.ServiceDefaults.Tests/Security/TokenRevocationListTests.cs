@@ -83,10 +83,11 @@ public sealed class TokenRevocationListTests : IDisposable
         Assert.False(await list.IsRevokedAsync(token, TestContext.Current.CancellationToken));
     }
 
-    [Fact]
-    public async Task AListThatCannotBeRead_AnswersNotRevokedWithinTheTimeout_AndIsNotAskedAgainForTheInterval()
+    [Theory]
+    [MemberData(nameof(RateLimitingTests.RedisClientFailures), MemberType = typeof(RateLimitingTests))]
+    public async Task AListThatCannotBeRead_AnswersNotRevokedWithinTheTimeout_AndIsNotAskedAgainForTheInterval(string failure)
     {
-        var store = new FailingStore();
+        var store = new FailingStore(RateLimitingTests.RedisClientFailure(failure));
         var list = List(store, interval: TimeSpan.FromSeconds(2));
         var token = Token(_time.GetUtcNow());
 
@@ -119,7 +120,7 @@ public sealed class TokenRevocationListTests : IDisposable
         api.Dispose();
     }
 
-    private sealed class FailingStore : IRevocationStore
+    private sealed class FailingStore(Exception failure) : IRevocationStore
     {
         public int Calls { get; private set; }
 
@@ -128,7 +129,7 @@ public sealed class TokenRevocationListTests : IDisposable
         public Task<long?> LatestAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
         {
             Calls++;
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "down");
+            return Task.FromException<long?>(failure);
         }
     }
 }
