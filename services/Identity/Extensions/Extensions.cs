@@ -113,6 +113,7 @@ internal static class Extensions
 
         builder.Services.AddSingleton<ServerAddresses>();
         builder.Services.AddSingleton<RevocationPublisher>();
+        builder.Services.AddHostedService<RevocationDelivery>();
         builder.Services.AddScoped<AccountSessions>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<ClaimsFactory>();

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using MicroSecure.Identity.Options;
 using MicroSecure.ServiceDefaults.Authentication;
 using Microsoft.Extensions.Options;
@@ -9,13 +10,25 @@ namespace MicroSecure.Identity.Server;
 /// <summary>
 /// Puts what OpenIddict revokes on the revocation list every service reads (ServiceDefaults'
 /// <see cref="TokenRevocation"/>), so an access token stops working at the APIs within seconds instead of
-/// at its expiry. The list is a copy: the database stays the record, and a list that cannot be written is
-/// logged, not turned into a failed revocation.
+/// at its expiry. The list is a copy: the database stays the record. A request waits on the list at most
+/// <see cref="JwtValidationOptions.RevocationCheckTimeout"/>; a revocation the list cannot take then (Redis
+/// restarting, unreachable) waits in a bounded queue and is written as soon as it can be, while any of the
+/// tokens it covers can still be used. Only a full queue loses one, and that is logged as an error.
 /// </summary>
 public sealed partial class RevocationPublisher(
-    TokenRevocation revocation, IOptions<IdentityServerOptions> options, TimeProvider timeProvider, ILogger<RevocationPublisher> logger)
+    TokenRevocation revocation, IOptions<IdentityServerOptions> options, IOptions<JwtValidationOptions> jwt,
+    TimeProvider timeProvider, ILogger<RevocationPublisher> logger)
 {
-    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>Revocations waiting for the list; past it, new ones are lost (and logged).</summary>
+    public const int MaxPending = 10_000;
+
+    private readonly Channel<PendingRevocation> _pending = Channel.CreateBounded<PendingRevocation>(
+        new BoundedChannelOptions(MaxPending) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private int _waiting;
+
+    /// <summary>Revocations not yet on the list.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>
     /// Revokes the access tokens of <paramref name="scope"/> <paramref name="id"/>; the entry lasts as long as
@@ -28,16 +41,74 @@ public sealed partial class RevocationPublisher(
             return;
         }
 
-        var until = (expires ?? timeProvider.GetUtcNow() + options.Value.AccessTokenLifetime) + JwtValidationOptions.MaxClockSkew;
-        try
+        var now = timeProvider.GetUtcNow();
+        var pending = new PendingRevocation(scope, id, (expires ?? now + options.Value.AccessTokenLifetime) + JwtValidationOptions.MaxClockSkew, now);
+        // Behind revocations already waiting, a new one waits too: the list is known to be away, and order is kept.
+        if (Waiting == 0)
         {
-            await revocation.RevokeAsync(scope, id, until, cancellationToken).WaitAsync(WriteTimeout, cancellationToken);
-            LogPublished(scope, id);
+            try
+            {
+                await revocation.RevokeAsync(scope, id, pending.Until, cancellationToken).WaitAsync(jwt.Value.RevocationCheckTimeout, timeProvider, cancellationToken);
+                LogPublished(scope, id);
+                return;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogDeferred(exception.GetType().Name, scope, id);
+            }
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+
+        Interlocked.Increment(ref _waiting);
+        if (!_pending.Writer.TryWrite(pending))
         {
-            LogNotPublished(exception, scope, id);
+            Interlocked.Decrement(ref _waiting);
+            LogNotPublished(scope, id, MaxPending);
         }
+    }
+
+    /// <summary>Writes the waiting revocations in order, each retried with backoff until written or no longer needed.</summary>
+    internal async Task DeliverAsync(CancellationToken stoppingToken)
+    {
+        var delay = RetryDelay.First;
+        await foreach (var pending in _pending.Reader.ReadAllAsync(stoppingToken))
+        {
+            while (true)
+            {
+                if (pending.Until <= timeProvider.GetUtcNow())
+                {
+                    LogNoLongerNeeded(pending.Scope, pending.Id);
+                    break;
+                }
+
+                try
+                {
+                    await revocation.RevokeAsync(pending.Scope, pending.Id, pending.Until, stoppingToken).WaitAsync(RetryDelay.WriteTimeout, timeProvider, stoppingToken);
+                    var late = timeProvider.GetUtcNow() - pending.Queued;
+                    LogPublishedLate(pending.Scope, pending.Id, late);
+                    delay = RetryDelay.First;
+                    break;
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogStillWaiting(exception.GetType().Name, Waiting, delay);
+                    await Task.Delay(delay, timeProvider, stoppingToken);
+                    delay = RetryDelay.Next(delay);
+                }
+            }
+
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    private sealed record PendingRevocation(RevocationScope Scope, string Id, DateTimeOffset Until, DateTimeOffset Queued);
+
+    private static class RetryDelay
+    {
+        public static readonly TimeSpan First = TimeSpan.FromMilliseconds(250);
+        public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
+        private static readonly TimeSpan Longest = TimeSpan.FromSeconds(10);
+
+        public static TimeSpan Next(TimeSpan delay) => delay * 2 < Longest ? delay * 2 : Longest;
     }
 
     /// <summary>Revokes the access tokens of the client registered as application <paramref name="applicationId"/>.</summary>
@@ -62,8 +133,36 @@ public sealed partial class RevocationPublisher(
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked access tokens of {Scope} {Id} at every service.")]
     private partial void LogPublished(RevocationScope scope, string id);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The revocation of {Scope} {Id} could not reach the services' revocation list; its access tokens stay valid at the APIs until they expire.")]
-    private partial void LogNotPublished(Exception exception, RevocationScope scope, string id);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The revocation list could not be written ({Error}); the revocation of {Scope} {Id} waits and is retried until it can be.")]
+    private partial void LogDeferred(string error, RevocationScope scope, string id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The revocation list still cannot be written ({Error}); {Waiting} revocations wait, next attempt in {Delay}.")]
+    private partial void LogStillWaiting(string error, int waiting, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked access tokens of {Scope} {Id} at every service, {Late} after the revocation.")]
+    private partial void LogPublishedLate(RevocationScope scope, string id, TimeSpan late);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The waiting revocation of {Scope} {Id} is no longer needed: every token it covered has expired.")]
+    private partial void LogNoLongerNeeded(RevocationScope scope, string id);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The revocation of {Scope} {Id} could not reach the services' revocation list and {MaxPending} others already wait; its access tokens stay valid at the APIs until they expire.")]
+    private partial void LogNotPublished(RevocationScope scope, string id, int maxPending);
+}
+
+/// <summary>Writes the revocations the list could not take at once (see <see cref="RevocationPublisher"/>).</summary>
+public sealed class RevocationDelivery(RevocationPublisher publisher) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await publisher.DeliverAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: what still waits is in the database, which stays the record.
+        }
+    }
 }
 
 /// <summary>OpenIddict's token manager, telling the services about every revocation it makes, whichever path made it.</summary>

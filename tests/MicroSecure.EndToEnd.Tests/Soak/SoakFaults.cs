@@ -44,23 +44,15 @@ public sealed class SoakFaults(SoakFixture fixture, SoakLedger ledger, SoakSetti
                 await fixture.Redis.StartAsync();
                 break;
             case SoakSettings.Collector:
-                await CommandAsync("dashboard", KnownResourceCommands.StopCommand);
+                var dashboard = await StopAsync(fault, "dashboard");
                 await Task.Delay(Outage(TimeSpan.FromSeconds(30)));
-                await CommandAsync("dashboard", KnownResourceCommands.StartCommand);
+                await CommandAsync(dashboard, KnownResourceCommands.StartCommand);
                 break;
             case SoakSettings.Identity:
-                await CommandAsync("identity", KnownResourceCommands.RestartCommand);
+                await CommandAsync(await StopAsync(fault, "identity"), KnownResourceCommands.StartCommand);
                 break;
             case SoakSettings.Gateway:
-                var (_, replica, pid) = fixture.Processes().First(p => p.Service == "gateway");
-                fault.Note = $"stopped {replica} (pid {pid})";
-                using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                {
-                    await kill.WaitForExitAsync();
-                }
-
-                await WaitUntilAsync(() => !fixture.Processes().Any(p => p.Instance == replica));
-                await CommandAsync(replica, KnownResourceCommands.StartCommand);
+                await CommandAsync(await StopAsync(fault, "gateway"), KnownResourceCommands.StartCommand);
                 break;
             case SoakSettings.Postgres:
                 fault.Note = await HoldConnectionsAsync(Outage(TimeSpan.FromSeconds(10)));
@@ -68,6 +60,24 @@ public sealed class SoakFaults(SoakFixture fixture, SoakLedger ledger, SoakSetti
             default:
                 throw new InvalidOperationException(fault.Name);
         }
+    }
+
+    /// <summary>
+    /// Stops one instance of <paramref name="service"/> as a platform does (SIGTERM: a graceful shutdown, which
+    /// flushes its events) and waits until it has exited; the name of the instance, to start again.
+    /// </summary>
+    private async Task<string> StopAsync(SoakFault fault, string service)
+    {
+        var (_, instance, pid) = fixture.Processes().First(p => p.Service == service);
+        var stopping = ledger.Now;
+        using (var signal = System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        await WaitUntilAsync(() => !fixture.Processes().Any(p => p.Instance == instance));
+        fault.Note = $"stopped {instance} (pid {pid}) in {(ledger.Now - stopping).TotalSeconds:F1} s";
+        return instance;
     }
 
     private async Task CommandAsync(string resource, string command)
@@ -162,7 +172,7 @@ public sealed class SoakFaults(SoakFixture fixture, SoakLedger ledger, SoakSetti
         {
             if (ledger.Now > limit)
             {
-                throw new TimeoutException("The stopped replica did not stop.");
+                throw new TimeoutException("The stopped process did not exit.");
             }
 
             await Task.Delay(100);

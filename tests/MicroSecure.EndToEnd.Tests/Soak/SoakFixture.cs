@@ -32,7 +32,8 @@ public sealed class SoakFixture : AppHostFixture
 
     protected override void Configure(IDistributedApplicationTestingBuilder builder)
     {
-        Service(builder, "dashboard").WithEnvironment("Dashboard__Audit__StartDelay", "01:00:00");
+        Service(builder, "dashboard").WithEnvironment("Dashboard__Audit__StartDelay", "01:00:00")
+;
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
@@ -88,15 +89,29 @@ public sealed class SoakFixture : AppHostFixture
         }
     }
 
-    /// <summary>Every running process of the AppHost's services, replicas apart, by the orchestrator's resource name.</summary>
+    /// <summary>
+    /// Every running service process, replicas apart, by the orchestrator's resource name. The orchestrator's
+    /// process id may be a launcher (<c>dotnet run</c>): the service is the launcher's innermost child.
+    /// </summary>
     public IReadOnlyList<(string Service, string Instance, int Pid)> Processes() =>
         [.. _latest.Values
             .Where(e => e.Resource is ProjectResource && e.Snapshot.State?.Text == KnownResourceStates.Running)
             .Select(e => (Service: e.Resource.Name, Instance: e.ResourceId,
                 Pid: e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
-                    && int.TryParse(pid.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0))
+                    && int.TryParse(pid.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var id) ? Innermost(id) : 0))
             .Where(p => p.Pid > 0)
             .OrderBy(p => p.Instance, StringComparer.Ordinal)];
+
+    private static int Innermost(int pid)
+    {
+        while (File.Exists($"/proc/{pid}/task/{pid}/children")
+            && File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var child, ..])
+        {
+            pid = int.Parse(child, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return pid;
+    }
 
     public override async ValueTask DisposeAsync()
     {

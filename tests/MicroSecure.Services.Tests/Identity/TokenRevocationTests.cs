@@ -13,11 +13,12 @@ namespace MicroSecure.Services.Tests.Identity;
 /// Revocation reaches the APIs: the real identity server and an API built on ServiceDefaults share only Redis.
 /// Whichever way a person's access is ended (the token revoked, its refresh token revoked or replayed, sign-out,
 /// lock-out), the access token it had is refused at the API with a <c>token_revoked</c> event, while a token
-/// issued afterwards is accepted.
+/// issued afterwards is accepted. Each test has a Redis of its own, so one can take it away.
 /// </summary>
 public sealed class TokenRevocationTests : IAsyncLifetime
 {
     private readonly RecordingSecurityEventSink _sink = new();
+    private readonly OwnRedisServer _redis = new();
     private ServiceProcess? _identity;
     private WebApplication? _api;
 
@@ -25,7 +26,8 @@ public sealed class TokenRevocationTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var redis = TestInfrastructure.RequireRedis();
+        await _redis.StartAsync();
+        var redis = _redis.ConnectionString;
         _identity = await IdentityProcess.StartAsync("sqlite", new Dictionary<string, string?>
         {
             ["ConnectionStrings__redis"] = redis,
@@ -54,6 +56,8 @@ public sealed class TokenRevocationTests : IAsyncLifetime
         {
             await _identity.DisposeAsync();
         }
+
+        await _redis.DisposeAsync();
     }
 
     public static TheoryData<string> Endings => new("access_token_revoked", "refresh_token_revoked", "refresh_token_replayed", "signed_out", "locked_out");
@@ -101,6 +105,31 @@ public sealed class TokenRevocationTests : IAsyncLifetime
         }
 
         Assert.Equal(HttpStatusCode.Unauthorized, await CallApiAsync(access));
+        Assert.Contains(_sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed && e.Reason == JwtFailureReasons.TokenRevoked);
+    }
+
+    [Fact]
+    public async Task ARevocationMadeWhileRedisIsAway_ReachesTheApiOnceRedisIsBack()
+    {
+        var (userName, password) = await RegisterAsync();
+        using var browser = new OidcBrowser(Identity.Url);
+        var access = (await SignInAsync(browser, userName, password)).GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, await CallApiAsync(access));
+
+        await _redis.StopAsync();
+        // The database is the record: the revocation itself succeeds while the list is away.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("/connect/revoke", ("token", access), ("token_type_hint", "access_token"))).Status);
+        await _redis.StartAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var status = HttpStatusCode.OK;
+        while (status != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+            status = await CallApiAsync(access);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Contains(_sink.Events, e => e.Kind == SecurityEventKinds.AuthenticationFailed && e.Reason == JwtFailureReasons.TokenRevoked);
     }
 
