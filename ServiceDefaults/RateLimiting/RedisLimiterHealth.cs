@@ -11,7 +11,9 @@ namespace MicroSecure.ServiceDefaults.RateLimiting;
 /// the fallback (no waiting on a dead connection) and one request per retry interval tries Redis again;
 /// each switch is logged, reported as a <c>RateLimiterFallback</c> event and shown by the health check. The
 /// health check tries Redis too (once per retry interval), so a service that no request reaches while Redis is
-/// back, such as one behind a gateway whose own limits refuse everything, does not stay degraded.
+/// back, such as one behind a gateway whose own limits refuse everything, does not stay degraded. When the
+/// Redis client reports its connection restored, the next request or probe tries at once instead of waiting
+/// out the interval.
 /// </summary>
 internal sealed partial class RedisLimiterHealth(
     IOptions<RateLimitingOptions> options,
@@ -23,6 +25,7 @@ internal sealed partial class RedisLimiterHealth(
     private readonly long _retryTicks = options.Value.RedisRetryInterval.Ticks;
     private long _degradedSince = -1;
     private long _nextAttempt;
+    private int _watchingConnection;
 
     public TimeSpan RetryInterval => options.Value.RedisRetryInterval;
 
@@ -46,6 +49,11 @@ internal sealed partial class RedisLimiterHealth(
 
     public void ReportFailure(Exception exception)
     {
+        if (redis is not null && Interlocked.Exchange(ref _watchingConnection, 1) == 0)
+        {
+            redis.ConnectionRestored += (_, _) => Interlocked.Exchange(ref _nextAttempt, 0);
+        }
+
         var now = timeProvider.GetUtcNow().UtcTicks;
         Interlocked.Exchange(ref _nextAttempt, now + _retryTicks);
         if (Interlocked.CompareExchange(ref _degradedSince, now, -1) == -1)

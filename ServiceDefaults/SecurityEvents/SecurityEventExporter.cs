@@ -159,6 +159,7 @@ internal sealed partial class SecurityEventExporter(
             };
             request.Headers.Add(SecurityEventHeaders.Dropped, sink.Dropped.ToString(System.Globalization.CultureInfo.InvariantCulture));
             request.Headers.Add(SecurityEventHeaders.Service, source.Service);
+            request.Headers.TryAddWithoutValidation(SecurityEventHeaders.Instance, source.Instance);
             if (credentials.FirstOrDefault() is { } credential && await credential.GetAccessTokenAsync(cancellationToken) is { Length: > 0 } token)
             {
                 request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);

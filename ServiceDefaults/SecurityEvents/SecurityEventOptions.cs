@@ -57,4 +57,7 @@ public static class SecurityEventHeaders
 
     /// <summary>The exporting service's name, for heartbeats, which carry no event to take it from.</summary>
     public const string Service = "X-Security-Events-Service";
+
+    /// <summary>The exporting process among the service's replicas (<see cref="SecurityEventSource.Instance"/>).</summary>
+    public const string Instance = "X-Security-Events-Instance";
 }

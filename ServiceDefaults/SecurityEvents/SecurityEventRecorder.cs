@@ -74,4 +74,17 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
 
 /// <summary>The name a service reports its events under.</summary>
 /// <param name="Service">The OpenTelemetry service name (the Aspire resource name) or the application name.</param>
-public sealed record SecurityEventSource(string Service);
+public sealed record SecurityEventSource(string Service)
+{
+    /// <summary>
+    /// This process among the service's replicas, so the collector keeps one status per replica: OpenTelemetry's
+    /// <c>service.instance.id</c> when the host sets one (the AppHost names each replica), else host and process id.
+    /// </summary>
+    public string Instance { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>The <c>service.instance.id</c> in an <c>OTEL_RESOURCE_ATTRIBUTES</c> value (<c>key=value,…</c>), if any.</summary>
+    public static string? InstanceOf(string? resourceAttributes) =>
+        resourceAttributes?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2))
+            .FirstOrDefault(pair => pair.Length == 2 && pair[0] == "service.instance.id" && pair[1].Length > 0)?[1];
+}

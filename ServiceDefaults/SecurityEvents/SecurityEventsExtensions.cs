@@ -21,7 +21,13 @@ public static class SecurityEventsExtensions
 
         var service = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton(new SecurityEventSource(service));
+        var source = new SecurityEventSource(service);
+        if (SecurityEventSource.InstanceOf(builder.Configuration["OTEL_RESOURCE_ATTRIBUTES"]) is { } instance)
+        {
+            source = source with { Instance = instance };
+        }
+
+        builder.Services.TryAddSingleton(source);
         builder.Services.TryAddSingleton<SecurityEventSink>();
         builder.Services.TryAddSingleton<ISecurityEventSink>(sp => sp.GetRequiredService<SecurityEventSink>());
         builder.Services.TryAddSingleton<SecurityEventRecorder>();

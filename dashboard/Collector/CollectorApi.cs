@@ -19,6 +19,7 @@ public static partial class CollectorApi
     public const string RateLimitPolicy = "collector";
     public const string DroppedHeader = SecurityEventHeaders.Dropped;
     public const string ServiceHeader = SecurityEventHeaders.Service;
+    public const string InstanceHeader = SecurityEventHeaders.Instance;
 
     /// <summary>Room for 1000 events with every field at its longest.</summary>
     public const long MaxBodySize = 2 * 1024 * 1024;
@@ -61,7 +62,9 @@ public static partial class CollectorApi
             : SecurityEventValidator.IsServiceName(named) && options.Value.MayReport(source, named) ? named
             : source;
         var dropped = long.TryParse(context.Request.Headers[DroppedHeader], NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
-        await store.TouchAsync(source, service, now, events.Length > 0, stored.Count, dropped, cancellationToken);
+        var instance = context.Request.Headers[InstanceHeader].ToString();
+        instance = SecurityEventValidator.IsInstanceName(instance) ? instance : "";
+        await store.TouchAsync(source, instance, service, now, events.Length > 0, stored.Count, dropped, cancellationToken);
 
         feed.Publish(stored);
         return TypedResults.Accepted((string?)null, new CollectResult(events.Length, stored.Count));

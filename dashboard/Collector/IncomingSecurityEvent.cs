@@ -142,6 +142,9 @@ public static partial class SecurityEventValidator
     /// <summary>True for a service name the collector would accept.</summary>
     public static bool IsServiceName(string? value) => value is { Length: > 0 and <= SecurityEventLimits.Service } && NamePattern().IsMatch(value);
 
+    /// <summary>An exporting process's own name: letters, digits and <c>._:-</c>, as host names, replica names and process ids are written.</summary>
+    public static bool IsInstanceName(string? value) => value is { Length: > 0 and <= SecurityEventLimits.Instance } && InstancePattern().IsMatch(value);
+
     private static void Check(Dictionary<string, string[]> errors, string key, string? value, bool required, int maxLength, Regex pattern)
     {
         if (value is null)
@@ -167,6 +170,9 @@ public static partial class SecurityEventValidator
     // \A and \z, not ^ and $: $ also matches before a final newline, which would let "gateway\n" through.
     [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]*\z")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._:-]*\z")]
+    private static partial Regex InstancePattern();
 
     [GeneratedRegex(@"\A[A-Za-z0-9_.:-]+\z")]
     private static partial Regex TokenPattern();

@@ -48,15 +48,15 @@ public sealed class SecurityEventStore(SecurityDbContext db)
             : await StoreSqliteAsync(events, cancellationToken);
     }
 
-    /// <summary>Records that <paramref name="source"/> was heard from, with the exporter's own counters.</summary>
-    public async Task TouchAsync(string source, string service, DateTime now, bool withEvents, long stored, long dropped, CancellationToken cancellationToken)
+    /// <summary>Records that <paramref name="instance"/> of <paramref name="source"/> was heard from, with the exporter's own counters.</summary>
+    public async Task TouchAsync(string source, string instance, string service, DateTime now, bool withEvents, long stored, long dropped, CancellationToken cancellationToken)
     {
         DateTime? lastEvent = withEvents ? now : null;
         // The same upsert text works on PostgreSQL and SQLite; the values are parameters.
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO "service_status" ("source", "service", "last_seen", "last_event", "dropped", "stored")
-            VALUES ({source}, {service}, {now}, {lastEvent}, {dropped}, {stored})
-            ON CONFLICT ("source") DO UPDATE SET
+            INSERT INTO "service_status" ("source", "instance", "service", "last_seen", "last_event", "dropped", "stored")
+            VALUES ({source}, {instance}, {service}, {now}, {lastEvent}, {dropped}, {stored})
+            ON CONFLICT ("source", "instance") DO UPDATE SET
                 "service" = excluded."service",
                 "last_seen" = excluded."last_seen",
                 "last_event" = coalesce(excluded."last_event", "service_status"."last_event"),

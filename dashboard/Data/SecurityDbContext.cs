@@ -53,8 +53,9 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
         modelBuilder.Entity<ServiceStatus>(status =>
         {
             status.ToTable("service_status");
-            status.HasKey(s => s.Source);
+            status.HasKey(s => new { s.Source, s.Instance });
             status.Property(s => s.Source).HasColumnName("source").HasMaxLength(SecurityEventLimits.Source);
+            status.Property(s => s.Instance).HasColumnName("instance").HasMaxLength(SecurityEventLimits.Instance);
             status.Property(s => s.Service).HasColumnName("service").HasMaxLength(SecurityEventLimits.Service);
             status.Property(s => s.LastSeen).HasColumnName("last_seen");
             status.Property(s => s.LastEvent).HasColumnName("last_event");
@@ -119,6 +120,7 @@ public static class SecurityEventLimits
 {
     public const int Source = 100;
     public const int Service = 100;
+    public const int Instance = 100;
     public const int Kind = 64;
     public const int Severity = 16;
     public const int Reason = 64;

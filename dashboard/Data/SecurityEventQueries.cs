@@ -146,7 +146,7 @@ public sealed class SecurityEventQueries(SecurityDbContext db, TimeProvider time
 
     /// <summary>Every service heard from, most recent first.</summary>
     public async Task<IReadOnlyList<ServiceStatus>> ServiceStatusesAsync(CancellationToken cancellationToken) =>
-        await db.ServiceStatuses.AsNoTracking().OrderBy(s => s.Service).ThenBy(s => s.Source).ToListAsync(cancellationToken);
+        await db.ServiceStatuses.AsNoTracking().OrderBy(s => s.Service).ThenBy(s => s.Source).ThenBy(s => s.Instance).ToListAsync(cancellationToken);
 
     /// <summary>The newest events matching the filter.</summary>
     public async Task<IReadOnlyList<SecurityEvent>> LatestAsync(EventFilter filter, int count, CancellationToken cancellationToken) =>

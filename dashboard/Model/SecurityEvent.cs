@@ -62,11 +62,20 @@ public sealed class SecurityEventRollup
     public long Count { get; set; }
 }
 
-/// <summary>What the collector last heard from one exporting client: events or a heartbeat.</summary>
+/// <summary>
+/// What the collector last heard from one exporting process (a client's instance: each replica apart): events
+/// or a heartbeat.
+/// </summary>
 public sealed class ServiceStatus
 {
     /// <summary>The client id of the token the exporter presented.</summary>
     public required string Source { get; set; }
+
+    /// <summary>
+    /// The exporting process, as it names itself (its OpenTelemetry <c>service.instance.id</c>, or host and
+    /// process id); empty for exporters that send none. Two replicas of one service are two rows.
+    /// </summary>
+    public string Instance { get; set; } = "";
 
     /// <summary>The service name the exporter reported.</summary>
     public required string Service { get; set; }

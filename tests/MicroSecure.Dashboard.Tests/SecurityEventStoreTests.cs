@@ -62,25 +62,29 @@ public sealed class SecurityEventStoreTests
 
     [Theory]
     [MemberData(nameof(Providers))]
-    public async Task Heartbeats_AndBatches_UpdateTheServiceStatus(string provider)
+    public async Task Heartbeats_AndBatches_UpdateTheServiceStatus_OfEachInstanceApart(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
         var ct = TestContext.Current.CancellationToken;
         await using (var db = store.NewContext())
         {
             var writer = new SecurityEventStore(db);
-            await writer.TouchAsync("orders-service", "orders", Now.AddMinutes(-2), withEvents: false, stored: 0, dropped: 0, ct);
-            await writer.TouchAsync("orders-service", "orders", Now.AddMinutes(-1), withEvents: true, stored: 40, dropped: 3, ct);
-            await writer.TouchAsync("orders-service", "orders", Now, withEvents: false, stored: 0, dropped: 5, ct);
+            await writer.TouchAsync("gateway-service", "gateway-a", "gateway", Now.AddMinutes(-2), withEvents: false, stored: 0, dropped: 0, ct);
+            await writer.TouchAsync("gateway-service", "gateway-a", "gateway", Now.AddMinutes(-1), withEvents: true, stored: 40, dropped: 3, ct);
+            await writer.TouchAsync("gateway-service", "gateway-b", "gateway", Now.AddMinutes(-30), withEvents: true, stored: 7, dropped: 9, ct);
+            await writer.TouchAsync("gateway-service", "gateway-a", "gateway", Now, withEvents: false, stored: 0, dropped: 5, ct);
         }
 
+        // Two replicas of one client are two rows: the one gone quiet is not hidden by the other, nor is its dropped count.
         await using var check = store.NewContext();
-        var status = await check.ServiceStatuses.SingleAsync(ct);
-        Assert.Equal("orders", status.Service);
-        Assert.Equal(40, status.Stored);
-        Assert.Equal(5, status.Dropped);
-        Assert.Equal(Now, DateTime.SpecifyKind(status.LastSeen, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
-        Assert.Equal(Now.AddMinutes(-1), DateTime.SpecifyKind(status.LastEvent!.Value, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
+        var statuses = await new MicroSecure.Dashboard.Data.SecurityEventQueries(check, new FixedClock(new DateTimeOffset(Now))).ServiceStatusesAsync(ct);
+        Assert.Equal(["gateway-a", "gateway-b"], statuses.Select(s => s.Instance));
+        var (live, quiet) = (statuses[0], statuses[1]);
+        Assert.Equal((40, 5), (live.Stored, live.Dropped));
+        Assert.Equal(Now, DateTime.SpecifyKind(live.LastSeen, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Now.AddMinutes(-1), DateTime.SpecifyKind(live.LastEvent!.Value, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
+        Assert.Equal((7, 9), (quiet.Stored, quiet.Dropped));
+        Assert.Equal(Now.AddMinutes(-30), DateTime.SpecifyKind(quiet.LastSeen, DateTimeKind.Utc), TimeSpan.FromMilliseconds(1));
     }
 
     [Theory]

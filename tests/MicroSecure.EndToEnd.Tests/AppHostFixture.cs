@@ -142,6 +142,13 @@ public abstract class AppHostFixture : IAsyncLifetime
         // Drift the posture page must flag: a clock skew start-up validation accepts (up to 2 min) but the baseline does not (30 s).
         Service(builder, "orders").WithEnvironment("Security__Jwt__ClockSkew", DriftedClockSkew);
 
+        // The tests run without Aspire's dashboard, so nothing receives telemetry: without an endpoint the
+        // services export none, instead of each waiting out its exporter's timeout when it stops.
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToArray())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+        }
+
         Configure(builder);
 
         // The testing builder randomizes ports; the fixed, configured entry-point ports are what is under test.

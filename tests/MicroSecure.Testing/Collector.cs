@@ -35,7 +35,7 @@ public sealed class Collector : IAsyncDisposable
     public ConcurrentBag<string> Authorizations { get; } = [];
 
     /// <summary>The exporter's dropped-event count and service name, as sent with each batch.</summary>
-    public ConcurrentBag<(string Dropped, string Service, int Events)> Reports { get; } = [];
+    public ConcurrentBag<(string Dropped, string Service, string Instance, int Events)> Reports { get; } = [];
 
     public IEnumerable<JsonElement> Events => Batches.SelectMany(b => b);
 
@@ -64,7 +64,8 @@ public sealed class Collector : IAsyncDisposable
 
             collector.Authorizations.Add(context.Request.Headers.Authorization.ToString());
             var batch = await JsonSerializer.DeserializeAsync<JsonElement[]>(context.Request.Body);
-            collector.Reports.Add((context.Request.Headers[SecurityEventHeaders.Dropped].ToString(), context.Request.Headers[SecurityEventHeaders.Service].ToString(), batch!.Length));
+            collector.Reports.Add((context.Request.Headers[SecurityEventHeaders.Dropped].ToString(), context.Request.Headers[SecurityEventHeaders.Service].ToString(),
+                context.Request.Headers[SecurityEventHeaders.Instance].ToString(), batch!.Length));
             collector.Batches.Add(batch!);
             return Results.Accepted();
         });

@@ -13,7 +13,7 @@ public sealed class SecurityEventExportTests
         public ValueTask<string?> GetAccessTokenAsync(CancellationToken cancellationToken) => ValueTask.FromResult<string?>(token);
     }
 
-    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50, string? token = null, string heartbeat = "00:00:30")
+    private static IHost BuildExporter(Uri collector, int bufferCapacity = 1000, int maxBatchSize = 50, string? token = null, string heartbeat = "00:00:30", string? resourceAttributes = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = Directory.CreateTempSubdirectory().FullName });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -26,6 +26,7 @@ public sealed class SecurityEventExportTests
             ["Security:Events:InitialRetryDelay"] = "00:00:00.050",
             ["Security:Events:HeartbeatInterval"] = heartbeat,
             ["Security:Events:MaxRetryDelay"] = "00:00:00.200",
+            ["OTEL_RESOURCE_ATTRIBUTES"] = resourceAttributes,
         });
         if (token is not null)
         {
@@ -166,11 +167,14 @@ public sealed class SecurityEventExportTests
         Assert.DoesNotContain("subject", names);
     }
 
-    [Fact]
-    public async Task AQuietExporter_SendsHeartbeats_WithItsNameAndDroppedCount()
+    [Theory]
+    [InlineData("service.instance.id=gateway-xk2p9,deployment.environment=test", "gateway-xk2p9")]
+    [InlineData("deployment.environment=test", null)]
+    [InlineData(null, null)]
+    public async Task AQuietExporter_SendsHeartbeats_WithItsNameInstanceAndDroppedCount(string? resourceAttributes, string? instance)
     {
         await using var collector = await Collector.StartAsync();
-        using var host = BuildExporter(collector.Url, heartbeat: "00:00:01");
+        using var host = BuildExporter(collector.Url, heartbeat: "00:00:01", resourceAttributes: resourceAttributes);
         await host.StartAsync(TestContext.Current.CancellationToken);
 
         await WaitUntilAsync(() => collector.Reports.Any(r => r.Events == 0));
@@ -178,6 +182,8 @@ public sealed class SecurityEventExportTests
 
         var heartbeat = collector.Reports.First(r => r.Events == 0);
         Assert.Equal("export-test", heartbeat.Service);
+        // The replica's own name where the host gives one; otherwise this process on this host.
+        Assert.Equal(instance ?? $"{Environment.MachineName}-{Environment.ProcessId}", heartbeat.Instance);
         Assert.Equal("0", heartbeat.Dropped);
         Assert.Empty(collector.Delivered);
     }

@@ -399,6 +399,11 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                         .HasColumnType("character varying(100)")
                         .HasColumnName("source");
 
+                    b.Property<string>("Instance")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("instance");
+
                     b.Property<long>("Dropped")
                         .HasColumnType("bigint")
                         .HasColumnName("dropped");
@@ -421,7 +426,7 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("stored");
 
-                    b.HasKey("Source");
+                    b.HasKey("Source", "Instance");
 
                     b.ToTable("service_status", (string)null);
                 });

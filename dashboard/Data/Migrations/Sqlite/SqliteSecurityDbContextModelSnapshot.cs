@@ -384,6 +384,11 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("source");
 
+                    b.Property<string>("Instance")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance");
+
                     b.Property<long>("Dropped")
                         .HasColumnType("INTEGER")
                         .HasColumnName("dropped");
@@ -406,7 +411,7 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("stored");
 
-                    b.HasKey("Source");
+                    b.HasKey("Source", "Instance");
 
                     b.ToTable("service_status", (string)null);
                 });
