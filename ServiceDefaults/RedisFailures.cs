@@ -8,8 +8,9 @@ namespace MicroSecure.ServiceDefaults;
 /// <see cref="ObjectDisposedException"/>. Every failure of the call is an outage, so a request never gets a 500
 /// for it; only the caller's own cancellation (the client went away) is passed on.
 /// </summary>
-internal static class RedisFailures
+public static class RedisFailures
 {
+    /// <summary>True for every failure of a Redis call except the caller's own cancellation.</summary>
     public static bool IsOutage(Exception exception, CancellationToken callerToken) =>
         exception is not OperationCanceledException || !callerToken.IsCancellationRequested;
 }

@@ -128,10 +128,10 @@ internal static class SignInExtensions
     /// <summary>Sign-out (POST with an antiforgery token): ends the dashboard session and the identity server's.</summary>
     public static void MapDashboardSignIn(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/account/signout", (HttpContext context, DashboardSessions sessions) =>
+        endpoints.MapPost("/account/signout", async (HttpContext context, DashboardSessions sessions) =>
             {
-                // Pages of this session still open in other tabs lose it at their next check.
-                sessions.End(context.User);
+                // Pages of this session still open in other tabs (on any replica) lose it at their next check.
+                await sessions.EndAsync(context.User, context.RequestAborted);
                 return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [CookieScheme, OidcScheme]);
             })
             .WithMetadata(new RequireAntiforgeryTokenAttribute())

@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Extensions;
+using MicroSecure.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MicroSecure.Dashboard.Tests;
 
@@ -11,11 +13,14 @@ public sealed class DashboardSessionsTests
     private static ClaimsPrincipal Admin(params string[] roles) =>
         new(new ClaimsIdentity([new Claim("name", "admin"), .. roles.Select(r => new Claim("role", r))], "cookie", "name", "role"));
 
+    private static DashboardSessions Sessions(TimeProvider clock, StackExchange.Redis.IConnectionMultiplexer? redis = null) =>
+        new(clock, Microsoft.Extensions.Options.Options.Create(Options), NullLogger<DashboardSessions>.Instance, redis);
+
     [Fact]
-    public void AnOpenPage_LosesItsSession_WhenSignedOutElsewhere_OrPastItsLifetime_OrWithoutTheRole()
+    public async Task AnOpenPage_LosesItsSession_WhenSignedOutElsewhere_OrPastItsLifetime_OrWithoutTheRole()
     {
         var clock = new FixedClock(DateTimeOffset.UtcNow);
-        var sessions = new DashboardSessions(clock, Microsoft.Extensions.Options.Options.Create(Options));
+        var sessions = Sessions(clock);
         var admin = Admin("security-admin");
         var other = Admin("security-admin");
         var user = Admin("user");
@@ -27,12 +32,55 @@ public sealed class DashboardSessionsTests
         Assert.False(sessions.IsValid(user));
         Assert.False(sessions.IsValid(Admin("security-admin")));  // no session claims: not one of ours
 
-        sessions.End(admin);
+        await sessions.EndAsync(admin, TestContext.Current.CancellationToken);
         Assert.False(sessions.IsValid(admin));
         Assert.True(sessions.IsValid(other));
 
         clock.Now += TimeSpan.FromHours(8) + TimeSpan.FromSeconds(1);
         Assert.False(sessions.IsValid(other));
+    }
+
+    [Fact]
+    public async Task ASignOutOnOneReplica_EndsTheSessionsPagesOnAnother()
+    {
+        await using var redisA = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestInfrastructure.RequireRedis());
+        await using var redisB = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestInfrastructure.RequireRedis());
+        var clock = TimeProvider.System;
+        var (replicaA, replicaB) = (Sessions(clock, redisA), Sessions(clock, redisB));
+        var admin = Admin("security-admin");
+        var other = Admin("security-admin");
+        replicaA.Start(admin);
+        replicaA.Start(other);
+        var ct = TestContext.Current.CancellationToken;
+        Assert.True(await replicaB.IsValidAsync(admin, ct));
+
+        await replicaA.EndAsync(admin, ct);
+
+        Assert.False(await replicaB.IsValidAsync(admin, ct));
+        Assert.True(await replicaB.IsValidAsync(other, ct));
+    }
+
+    [Fact]
+    public async Task EventsStoredByOneReplica_ReachLiveViewsOnEveryReplica_Once()
+    {
+        await using var redisA = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestInfrastructure.RequireRedis());
+        await using var redisB = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestInfrastructure.RequireRedis());
+        var replicaA = new SecurityEventFeed(NullLogger<SecurityEventFeed>.Instance, redisA);
+        var replicaB = new SecurityEventFeed(NullLogger<SecurityEventFeed>.Instance, redisB);
+        using var viewA = replicaA.Subscribe();
+        using var viewB = replicaB.Subscribe();
+        var stored = Events.Make(DateTime.UtcNow);
+
+        replicaA.Publish([stored]);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        Assert.Equal(stored.Id, (await viewB.Reader.ReadAsync(timeout.Token)).Id);
+        Assert.Equal(stored.Id, (await viewA.Reader.ReadAsync(timeout.Token)).Id);
+        // The replica's own message coming back from Redis is not shown twice.
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.False(viewA.Reader.TryRead(out _));
+        Assert.False(viewB.Reader.TryRead(out _));
     }
 
     [Theory]
