@@ -22,6 +22,21 @@ public sealed class RateLimitingTests
         ["Security:RateLimiting:EventAggregationWindow"] = "00:00:00.200",
     };
 
+    /// <summary>One partition's limiter on <paramref name="redis"/>, falling back to a local window, with its health.</summary>
+    private static (MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth Health, MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter Limiter) Limiter(
+        StackExchange.Redis.IConnectionMultiplexer redis, string policy, string partition, int permitLimit, RecordingSecurityEventSink? sink = null)
+    {
+        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
+            Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions()),
+            new SecurityEventRecorder(sink ?? new RecordingSecurityEventSink(), TimeProvider.System, new SecurityEventSource("limiter-test")),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
+        var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
+            $"limiter-test:{Guid.NewGuid():N}", policy, partition,
+            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = permitLimit, Window = TimeSpan.FromMinutes(1) },
+            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, redis, health, maxReservation: 20, TimeProvider.System);
+        return (health, limiter);
+    }
+
     private static async Task<HttpStatusCode> GetAsync(WebApplication app, string path, string? token = null, Action<HttpRequestMessage>? configure = null)
     {
         using var client = app.Client(token);
@@ -96,14 +111,8 @@ public sealed class RateLimitingTests
     public async Task APartitionHoldingReservedPermits_IsNeverIdle_SoItsPermitsAreNotStranded()
     {
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestInfrastructure.RequireRedis());
-        var options = Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions());
-        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
-            options, new SecurityEventRecorder(new RecordingSecurityEventSink(), TimeProvider.System, new SecurityEventSource("idle-test")),
-            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
-        using var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
-            "idle-test:" + Guid.NewGuid().ToString("N"), "global", "ip:203.0.113.1",
-            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = 1000, Window = TimeSpan.FromMinutes(1) },
-            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, redis, health, maxReservation: 20, TimeProvider.System);
+        var (_, limiter) = Limiter(redis, "global", "ip:203.0.113.1", permitLimit: 1000);
+        using var _ = limiter;
 
         using var lease = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
 
@@ -129,15 +138,8 @@ public sealed class RateLimitingTests
     public async Task AnyFailureOfTheRedisClient_IsAnOutage_AndTheLocalLimiterDecides(string failure)
     {
         var sink = new RecordingSecurityEventSink();
-        var options = Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions());
-        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
-            options, new SecurityEventRecorder(sink, TimeProvider.System, new SecurityEventSource("broken-test")),
-            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
-        using var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
-            "broken-test", "per-user", "user:frank",
-            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) },
-            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, BrokenRedis.Failing(RedisClientFailure(failure)), health,
-            maxReservation: 20, TimeProvider.System);
+        var (health, limiter) = Limiter(BrokenRedis.Failing(RedisClientFailure(failure)), "per-user", "user:frank", permitLimit: 2, sink);
+        using var _ = limiter;
 
         using var first = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
         using var second = await limiter.AcquireAsync(1, TestContext.Current.CancellationToken);
@@ -151,17 +153,10 @@ public sealed class RateLimitingTests
     [Fact]
     public async Task TheCallersOwnCancellation_IsNotAnOutage()
     {
-        var options = Microsoft.Extensions.Options.Options.Create(new MicroSecure.ServiceDefaults.RateLimiting.RateLimitingOptions());
-        var health = new MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth(
-            options, new SecurityEventRecorder(new RecordingSecurityEventSink(), TimeProvider.System, new SecurityEventSource("cancel-test")),
-            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<MicroSecure.ServiceDefaults.RateLimiting.RedisLimiterHealth>.Instance);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
-        using var limiter = new MicroSecure.ServiceDefaults.RateLimiting.ResilientFixedWindowLimiter(
-            "cancel-test", "per-user", "user:grace",
-            new MicroSecure.ServiceDefaults.RateLimiting.RateLimitPolicyOptions { PermitLimit = 2, Window = TimeSpan.FromMinutes(1) },
-            MicroSecure.ServiceDefaults.RateLimiting.RedisUnavailableMode.Local, BrokenRedis.Failing(new OperationCanceledException(cancelled.Token)), health,
-            maxReservation: 20, TimeProvider.System);
+        var (health, limiter) = Limiter(BrokenRedis.Failing(new OperationCanceledException(cancelled.Token)), "per-user", "user:grace", permitLimit: 2);
+        using var _ = limiter;
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await limiter.AcquireAsync(1, cancelled.Token));
         Assert.False(health.IsDegraded);
