@@ -31,11 +31,11 @@ public sealed class SoakTests(SoakFixture fixture) : IClassFixture<SoakFixture>
         var faulting = faults.RunAsync();
         using (var traffic = new SoakTraffic(ledger, fixture.GatewayUrl, credentials))
         {
-            await traffic.RunAsync(settings.Duration);
+            await traffic.RunAsync(settings.Duration, faulting);
         }
 
         await faulting;
-        // The clients ran at least as long as asked; the faults may have outlasted them, and then traffic is not the point.
+        // The clients ran at least as long as asked, and past the last fault.
         var ran = ledger.Now;
 
         await report.WriteAsync(ran);

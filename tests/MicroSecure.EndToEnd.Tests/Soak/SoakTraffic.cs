@@ -32,16 +32,24 @@ public sealed class SoakTraffic(SoakLedger ledger, Uri gateway, SoakCredentials 
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public async Task RunAsync(TimeSpan duration)
+    /// <summary>
+    /// Drives every client for <paramref name="duration"/>, and on while <paramref name="faults"/> are still
+    /// being injected and for a few seconds after the last, so every fault meets traffic.
+    /// </summary>
+    public async Task RunAsync(TimeSpan duration, Task faults)
     {
         var deadline = ledger.Now + duration;
+        var faultsDone = TimeSpan.MaxValue;
+        _ = faults.ContinueWith(_ => faultsDone = ledger.Now, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        bool Running() => ledger.Now < deadline || ledger.Now < faultsDone + TimeSpan.FromSeconds(5);
+
         var loops = new List<Task>();
         foreach (var (client, count) in Mix)
         {
             for (var i = 0; i < count; i++)
             {
                 var index = i;
-                loops.Add(Task.Run(() => LoopAsync(client, index, deadline)));
+                loops.Add(Task.Run(() => LoopAsync(client, index, Running)));
             }
         }
 
@@ -55,11 +63,11 @@ public sealed class SoakTraffic(SoakLedger ledger, Uri gateway, SoakCredentials 
     public Task WarmUpAsync() =>
         Task.WhenAll(credentials.People.Select((person, index) => PersonAsync(person, step: 0, new Random(index))));
 
-    private async Task LoopAsync(string client, int index, TimeSpan deadline)
+    private async Task LoopAsync(string client, int index, Func<bool> running)
     {
         var random = new Random(HashCode.Combine(client, index));
         using var signIn = client == "brute-force" ? new SignInForm(_client.BaseAddress!) : null;
-        for (var step = 0; ledger.Now < deadline; step++)
+        for (var step = 0; running(); step++)
         {
             switch (client)
             {
