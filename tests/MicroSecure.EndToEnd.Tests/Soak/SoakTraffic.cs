@@ -41,7 +41,7 @@ public sealed class SoakTraffic(SoakLedger ledger, Uri gateway, SoakCredentials 
         var deadline = ledger.Now + duration;
         var faultsDone = TimeSpan.MaxValue;
         _ = faults.ContinueWith(_ => faultsDone = ledger.Now, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        bool Running() => ledger.Now < deadline || ledger.Now < faultsDone + TimeSpan.FromSeconds(5);
+        bool Running() => ledger.Now < deadline || ledger.Now - TimeSpan.FromSeconds(5) < faultsDone;
 
         var loops = new List<Task>();
         foreach (var (client, count) in Mix)
