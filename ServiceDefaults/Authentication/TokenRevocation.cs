@@ -60,10 +60,17 @@ public sealed partial class TokenRevocation(IRevocationStore store, IOptions<Jwt
     public static string Key(RevocationScope scope, string id) => $"{KeyPrefix}{scope.ToString().ToLowerInvariant()}:{id}";
 
     /// <summary>Revokes the tokens of <paramref name="scope"/> <paramref name="id"/> issued until now; the entry lives until <paramref name="until"/>.</summary>
-    public Task RevokeAsync(RevocationScope scope, string id, DateTimeOffset until, CancellationToken cancellationToken = default)
+    public Task RevokeAsync(RevocationScope scope, string id, DateTimeOffset until, CancellationToken cancellationToken = default) =>
+        RevokeAsync(scope, id, timeProvider.GetUtcNow(), until, cancellationToken);
+
+    /// <summary>
+    /// Revokes the tokens of <paramref name="scope"/> <paramref name="id"/> issued until <paramref name="revokedAt"/>,
+    /// when the revocation happened: one written late (the list was away) must not reach tokens issued since.
+    /// </summary>
+    public Task RevokeAsync(RevocationScope scope, string id, DateTimeOffset revokedAt, DateTimeOffset until, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        return store.AddAsync(Key(scope, id), timeProvider.GetUtcNow(), until, cancellationToken);
+        return store.AddAsync(Key(scope, id), revokedAt, until, cancellationToken);
     }
 
     /// <summary>

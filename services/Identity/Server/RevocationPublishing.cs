@@ -48,7 +48,7 @@ public sealed partial class RevocationPublisher(
         {
             try
             {
-                await revocation.RevokeAsync(scope, id, pending.Until, cancellationToken).WaitAsync(jwt.Value.RevocationCheckTimeout, timeProvider, cancellationToken);
+                await revocation.RevokeAsync(scope, id, pending.Queued, pending.Until, cancellationToken).WaitAsync(jwt.Value.RevocationCheckTimeout, timeProvider, cancellationToken);
                 LogPublished(scope, id);
                 return;
             }
@@ -82,7 +82,8 @@ public sealed partial class RevocationPublisher(
 
                 try
                 {
-                    await revocation.RevokeAsync(pending.Scope, pending.Id, pending.Until, stoppingToken).WaitAsync(RetryDelay.WriteTimeout, timeProvider, stoppingToken);
+                    // Dated when it happened, so a token issued while it waited (a new sign-in) stays valid.
+                    await revocation.RevokeAsync(pending.Scope, pending.Id, pending.Queued, pending.Until, stoppingToken).WaitAsync(RetryDelay.WriteTimeout, timeProvider, stoppingToken);
                     var late = timeProvider.GetUtcNow() - pending.Queued;
                     LogPublishedLate(pending.Scope, pending.Id, late);
                     delay = RetryDelay.First;
@@ -100,6 +101,7 @@ public sealed partial class RevocationPublisher(
         }
     }
 
+    /// <summary>A revocation made at <paramref name="Queued"/> (its time on the list), kept until <paramref name="Until"/>.</summary>
     private sealed record PendingRevocation(RevocationScope Scope, string Id, DateTimeOffset Until, DateTimeOffset Queued);
 
     private static class RetryDelay

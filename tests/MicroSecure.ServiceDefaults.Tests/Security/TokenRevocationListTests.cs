@@ -72,6 +72,23 @@ public sealed class TokenRevocationListTests : IDisposable
     }
 
     [Fact]
+    public async Task ARevocationWrittenLate_CoversOnlyTokensIssuedBeforeItHappened()
+    {
+        var list = List(new InProcessRevocationStore(_time), interval: TimeSpan.Zero);
+        var revokedAt = _time.GetUtcNow();
+        var before = Token(revokedAt.AddSeconds(-30), jti: "before");
+        _time.Advance(TimeSpan.FromSeconds(20));
+        // Signed in again while the revocation waited for the list.
+        var since = Token(_time.GetUtcNow(), jti: "since");
+        _time.Advance(TimeSpan.FromSeconds(20));
+
+        await list.RevokeAsync(RevocationScope.Subject, "person-1", revokedAt, revokedAt + TimeSpan.FromMinutes(7), TestContext.Current.CancellationToken);
+
+        Assert.True(await list.IsRevokedAsync(before, TestContext.Current.CancellationToken));
+        Assert.False(await list.IsRevokedAsync(since, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task AnEntry_ExpiresWithTheTokensItCovers()
     {
         var list = List(new InProcessRevocationStore(_time), interval: TimeSpan.Zero);
