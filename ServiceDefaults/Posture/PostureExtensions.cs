@@ -35,7 +35,12 @@ public static class PostureExtensions
 
         var packages = PackageInventory.Current;
         var sources = endpoints.DataSources;
-        return endpoints.MapGet(Path, (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices, packages, sources)))
+        return endpoints.MapGet(Path, async (HttpContext context) =>
+            {
+                // A fallback the last request met may be over already: the report says what holds now.
+                await context.RequestServices.GetRequiredService<RedisLimiterHealth>().IsDegradedNowAsync(context.RequestAborted);
+                return TypedResults.Ok(Describe(context.RequestServices, packages, sources));
+            })
             .RequireAuthorization(ReadPolicy)
             .DisableRateLimiting()
             .ExcludeFromDescription();

@@ -75,22 +75,47 @@ internal sealed partial class RedisLimiterHealth(
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (IsDegraded && redis is not null && ShouldTryRedis())
+        if (IsDegraded && ShouldTryRedis())
         {
-            try
-            {
-                await redis.GetDatabase().PingAsync().WaitAsync(Timeout, timeProvider, cancellationToken);
-                ReportSuccess();
-            }
-            catch (Exception exception) when (RedisFailures.IsOutage(exception, cancellationToken))
-            {
-                ReportFailure(exception);
-            }
+            await ProbeAsync(cancellationToken);
         }
 
         return IsDegraded
             ? HealthCheckResult.Degraded($"Redis is unreachable; rate limits run in {options.Value.WhenRedisUnavailable} mode.")
             : HealthCheckResult.Healthy();
+    }
+
+    /// <summary>
+    /// Whether the limiter is degraded now, not when the last request met Redis: while degraded, Redis is asked
+    /// once (within <see cref="Timeout"/>) before answering, so a report read after Redis came back, or after one
+    /// slow answer under load, does not show a fallback that is already over.
+    /// </summary>
+    public async Task<bool> IsDegradedNowAsync(CancellationToken cancellationToken = default)
+    {
+        if (IsDegraded)
+        {
+            await ProbeAsync(cancellationToken);
+        }
+
+        return IsDegraded;
+    }
+
+    private async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (redis is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.GetDatabase().PingAsync().WaitAsync(Timeout, timeProvider, cancellationToken);
+            ReportSuccess();
+        }
+        catch (Exception exception) when (RedisFailures.IsOutage(exception, cancellationToken))
+        {
+            ReportFailure(exception);
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Redis is unreachable ({Error}): rate limiting switched to {Mode} mode.")]

@@ -1,9 +1,11 @@
 using System.Net;
+using System.Net.Http.Json;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using MicroSecure.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 
 namespace MicroSecure.ServiceDefaults.Tests.Security;
 
@@ -299,6 +301,37 @@ public sealed class RateLimitingTests
 
         Assert.Equal(HealthStatus.Healthy, report.Status);
         Assert.Contains(sink.Events, e => e.Kind == SecurityEventKinds.RateLimiterFallback && e.Reason == "redis_restored");
+    }
+
+    [Fact]
+    public async Task ThePosture_SaysWhetherRedisAnswersNow_NotWhenTheLastRequestMetIt()
+    {
+        await using var redis = new OwnRedisServer();
+        await redis.StartAsync();
+        var settings = Settings("posture-" + Guid.NewGuid().ToString("N"), redis.ConnectionString);
+        // No request and no health probe would try Redis again within ten minutes.
+        settings["Security:RateLimiting:RedisRetryInterval"] = "00:10:00";
+        await using var app = await TestApp.StartAsync(_issuer, settings: settings);
+        using var reader = app.Client(_issuer.CreateToken(subject: "dashboard", scope: "security:read"));
+        await redis.StopAsync();
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(app, "/api/limited", _issuer.CreateToken(subject: "ivan")));
+        Assert.True(await RedisDegradedAsync(reader));
+
+        await redis.StartAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await RedisDegradedAsync(reader) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        Assert.False(await RedisDegradedAsync(reader));
+    }
+
+    private static async Task<bool> RedisDegradedAsync(HttpClient reader)
+    {
+        using var posture = await reader.GetFromJsonAsync<System.Text.Json.JsonDocument>(PostureExtensions.Path, TestContext.Current.CancellationToken);
+        return posture!.RootElement.GetProperty("rateLimiting").GetProperty("redisDegraded").GetBoolean();
     }
 
     [Fact]
