@@ -4,6 +4,7 @@ using MicroSecure.Benchmarks;
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- load [seconds]   (needs wrk and Redis)
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- --filter '*'      (BenchmarkDotNet)
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- bare-proxy <url> <destination>   (used by bench/scripts/gateway.sh)
+// dotnet run -c Release --project bench/MicroSecure.Benchmarks -- backend <url>   (the trivial backend of bench/scripts/gateway.sh)
 // dotnet run -c Release --project bench/MicroSecure.Benchmarks -- ingest <collector url> <token> <postgres> [seconds] [senders]   (bench/scripts/ingest.sh)
 if (args is ["load", ..])
 {
@@ -13,6 +14,12 @@ if (args is ["load", ..])
 if (args is ["bare-proxy", var url, var destination])
 {
     await BareProxy.RunAsync(url, destination);
+    return 0;
+}
+
+if (args is ["backend", var backendUrl])
+{
+    await TrivialBackend.RunAsync(backendUrl);
     return 0;
 }
 
