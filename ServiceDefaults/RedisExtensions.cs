@@ -9,7 +9,7 @@ public static class RedisExtensions
     public const string ConnectionName = "redis";
 
     /// <summary>
-    /// Adds the Redis client (with health check and telemetry) when the AppHost provides
+    /// Adds the Redis client (with health check, and traces where they are exported) when the AppHost provides
     /// <c>ConnectionStrings:redis</c>. Embedded mode runs without Redis, so its absence is not an error here;
     /// features that need Redis decide what to do without it.
     /// </summary>
@@ -19,7 +19,8 @@ public static class RedisExtensions
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionName)))
         {
-            builder.AddRedisClient(ConnectionName);
+            // The client's command tracing (a profiling session drained in the background) only where traces are exported.
+            builder.AddRedisClient(ConnectionName, settings => settings.DisableTracing |= !OpenTelemetryExtensions.IsExporting(builder.Configuration));
         }
 
         return builder;
