@@ -81,10 +81,12 @@ public sealed class RateLimitingOptions
     /// <summary>
     /// Most permits a replica takes from Redis in one round trip for a large budget (a budget of N takes
     /// N/50, at least 1, at most this). Admission stays exact; a replica may leave up to this many permits of
-    /// a window unspent. 1 makes every request a Redis round trip.
+    /// a window unspent, never more than a fiftieth of the budget. 1 makes every request a Redis round trip.
+    /// A round trip cost the gateway about 130 µs of processor time (thread hand-offs included), so for large
+    /// budgets the block size is what keeps Redis off the request path.
     /// </summary>
     [Range(1, 1000)]
-    public int MaxReservation { get; set; } = 20;
+    public int MaxReservation { get; set; } = 100;
 
     /// <summary>Rejections are reported as one <c>RateLimited</c> event per policy and partition per this window.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

@@ -75,7 +75,7 @@ public static partial class LoadHarness
             ["Security:Events:CollectorUrl"] = collector + "/api/security-events",
             // High enough that the load itself is never limited: the decision is measured, not the rejection.
             ["Security:RateLimiting:Policies:global:PermitLimit"] = "1000000",
-            ["Security:RateLimiting:MaxReservation"] = Environment.GetEnvironmentVariable("BENCH_MAX_RESERVATION") ?? "20",
+            ["Security:RateLimiting:MaxReservation"] = Environment.GetEnvironmentVariable("BENCH_MAX_RESERVATION") ?? "100",
         });
         builder.AddServiceDefaults();
         builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, options =>
