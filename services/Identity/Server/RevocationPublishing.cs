@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using MicroSecure.Identity.Options;
+using MicroSecure.ServiceDefaults;
 using MicroSecure.ServiceDefaults.Authentication;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -52,7 +53,7 @@ public sealed partial class RevocationPublisher(
                 LogPublished(scope, id);
                 return;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (RedisFailures.IsOutage(exception, cancellationToken))
             {
                 LogDeferred(exception.GetType().Name, scope, id);
             }
