@@ -1,3 +1,4 @@
+using MicroSecure.Dashboard.Alerts;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Components;
 using MicroSecure.Dashboard.Export;
@@ -19,6 +20,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapSecurityEventCollector();
 app.MapSecurityEventExport();
+app.MapAlertActions();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapDashboardSignIn();
 

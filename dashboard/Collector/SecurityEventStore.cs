@@ -1,6 +1,8 @@
+using MicroSecure.Dashboard.Alerts;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Model;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,9 +11,10 @@ namespace MicroSecure.Dashboard.Collector;
 /// <summary>
 /// Stores validated batches. Each event is inserted once whatever the retries (the id is the key, conflicts
 /// are skipped), and the per-minute totals grow by exactly what was inserted, in the same statement, so the
-/// totals never disagree with the events. The SQL text is fixed; every value travels as a parameter.
+/// totals never disagree with the events. The alert rules count what was inserted in the same transaction,
+/// so a retried batch raises nothing twice. The SQL text is fixed; every value travels as a parameter.
 /// </summary>
-public sealed class SecurityEventStore(SecurityDbContext db)
+public sealed class SecurityEventStore(SecurityDbContext db, AlertEvaluator? alerts = null)
 {
     // One round trip for a whole batch: the arrays are unnested into rows, conflicts skipped, and what was
     // really inserted feeds the totals and comes back to the caller.
@@ -43,10 +46,15 @@ public sealed class SecurityEventStore(SecurityDbContext db)
             return [];
         }
 
-        return db.Database.IsNpgsql()
+        var (inserted, opened) = db.Database.IsNpgsql()
             ? await StorePostgresAsync(events, cancellationToken)
             : await StoreSqliteAsync(events, cancellationToken);
+        alerts?.Announce(opened);
+        return inserted;
     }
+
+    private async Task<IReadOnlyList<Alert>> EvaluateAsync(IReadOnlyList<SecurityEvent> inserted, CancellationToken cancellationToken) =>
+        alerts is null ? [] : await alerts.EvaluateAsync(db, inserted, cancellationToken);
 
     /// <summary>Records that <paramref name="instance"/> of <paramref name="source"/> was heard from, with the exporter's own counters.</summary>
     public async Task TouchAsync(string source, string instance, string service, DateTime now, bool withEvents, long stored, long dropped, CancellationToken cancellationToken)
@@ -65,55 +73,53 @@ public sealed class SecurityEventStore(SecurityDbContext db)
             """, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<SecurityEvent>> StorePostgresAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<SecurityEvent>, IReadOnlyList<Alert>)> StorePostgresAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
     {
         var first = events[0];
         var strategy = db.Database.CreateExecutionStrategy();
-        var inserted = await strategy.ExecuteAsync(async ct =>
+        return await strategy.ExecuteAsync(async ct =>
         {
+            // A retry starts over: nothing from a rolled-back attempt may stay tracked.
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            await db.Database.OpenConnectionAsync(ct);
-            try
-            {
-                await using var command = new NpgsqlCommand(PostgresInsert, connection);
-                command.Parameters.Add(Array("id", NpgsqlDbType.Uuid, events, e => e.Id));
-                command.Parameters.Add(Array("timestamp", NpgsqlDbType.TimestampTz, events, e => e.Timestamp));
-                command.Parameters.Add(Array("service", NpgsqlDbType.Text, events, e => e.Service));
-                command.Parameters.Add(Array("kind", NpgsqlDbType.Text, events, e => e.Kind));
-                command.Parameters.Add(Array("severity", NpgsqlDbType.Text, events, e => e.Severity));
-                command.Parameters.Add(Array("reason", NpgsqlDbType.Text, events, e => e.Reason));
-                command.Parameters.Add(Array("client_ip", NpgsqlDbType.Text, events, e => e.ClientIp));
-                command.Parameters.Add(Array("subject", NpgsqlDbType.Text, events, e => e.Subject));
-                command.Parameters.Add(Array("route", NpgsqlDbType.Text, events, e => e.Route));
-                command.Parameters.Add(Array("method", NpgsqlDbType.Text, events, e => e.Method));
-                command.Parameters.Add(Array("trace_id", NpgsqlDbType.Text, events, e => e.TraceId));
-                command.Parameters.Add(Array("policy", NpgsqlDbType.Text, events, e => e.Policy));
-                command.Parameters.Add(Array("count", NpgsqlDbType.Bigint, events, e => e.Count));
-                command.Parameters.Add(new NpgsqlParameter<DateTime>("received", NpgsqlDbType.TimestampTz) { TypedValue = first.Received });
-                command.Parameters.Add(new NpgsqlParameter<string>("source", NpgsqlDbType.Text) { TypedValue = first.Source });
+            await using var command = new NpgsqlCommand(PostgresInsert, connection, (NpgsqlTransaction)transaction.GetDbTransaction());
+            command.Parameters.Add(Array("id", NpgsqlDbType.Uuid, events, e => e.Id));
+            command.Parameters.Add(Array("timestamp", NpgsqlDbType.TimestampTz, events, e => e.Timestamp));
+            command.Parameters.Add(Array("service", NpgsqlDbType.Text, events, e => e.Service));
+            command.Parameters.Add(Array("kind", NpgsqlDbType.Text, events, e => e.Kind));
+            command.Parameters.Add(Array("severity", NpgsqlDbType.Text, events, e => e.Severity));
+            command.Parameters.Add(Array("reason", NpgsqlDbType.Text, events, e => e.Reason));
+            command.Parameters.Add(Array("client_ip", NpgsqlDbType.Text, events, e => e.ClientIp));
+            command.Parameters.Add(Array("subject", NpgsqlDbType.Text, events, e => e.Subject));
+            command.Parameters.Add(Array("route", NpgsqlDbType.Text, events, e => e.Route));
+            command.Parameters.Add(Array("method", NpgsqlDbType.Text, events, e => e.Method));
+            command.Parameters.Add(Array("trace_id", NpgsqlDbType.Text, events, e => e.TraceId));
+            command.Parameters.Add(Array("policy", NpgsqlDbType.Text, events, e => e.Policy));
+            command.Parameters.Add(Array("count", NpgsqlDbType.Bigint, events, e => e.Count));
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("received", NpgsqlDbType.TimestampTz) { TypedValue = first.Received });
+            command.Parameters.Add(new NpgsqlParameter<string>("source", NpgsqlDbType.Text) { TypedValue = first.Source });
 
-                var ids = new HashSet<Guid>();
-                await using var reader = await command.ExecuteReaderAsync(ct);
+            var ids = new HashSet<Guid>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
                 while (await reader.ReadAsync(ct))
                 {
                     ids.Add(reader.GetGuid(0));
                 }
+            }
 
-                return ids;
-            }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
+            IReadOnlyList<SecurityEvent> inserted = [.. events.Where(e => ids.Contains(e.Id))];
+            var opened = await EvaluateAsync(inserted, ct);
+            await transaction.CommitAsync(ct);
+            return (inserted, opened);
         }, cancellationToken);
-
-        return [.. events.Where(e => inserted.Contains(e.Id))];
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IReadOnlyList<SecurityEvent> events, Func<SecurityEvent, T> value) =>
         new(name, NpgsqlDbType.Array | type) { Value = events.Select(value).ToArray() };
 
-    private async Task<IReadOnlyList<SecurityEvent>> StoreSqliteAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<SecurityEvent>, IReadOnlyList<Alert>)> StoreSqliteAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
     {
         // SQLite has one writer at a time: a transaction per batch makes it all or nothing.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -142,8 +148,9 @@ public sealed class SecurityEventStore(SecurityDbContext db)
                 """, cancellationToken);
         }
 
+        var opened = await EvaluateAsync(inserted, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return inserted;
+        return (inserted, opened);
     }
 
     /// <summary>The minute an event's total belongs to.</summary>

@@ -13,6 +13,16 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
 
     public DbSet<AuditRun> AuditRuns => Set<AuditRun>();
 
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    public DbSet<AlertChange> AlertChanges => Set<AlertChange>();
+
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+
+    public DbSet<AlertCounter> AlertCounters => Set<AlertCounter>();
+
+    public DbSet<AlertMember> AlertMembers => Set<AlertMember>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         // Table and column names are fixed here because the collector's bulk statements name them.
@@ -62,6 +72,8 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
             status.Property(s => s.Dropped).HasColumnName("dropped");
             status.Property(s => s.Stored).HasColumnName("stored");
         });
+
+        ConfigureAlerts(modelBuilder);
 
         // The audit's tables: a run, and its rows deleted with it.
         modelBuilder.Entity<AuditRun>(run =>
@@ -113,6 +125,97 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
             check.Property(c => c.Severity).HasMaxLength(AuditLimits.Severity);
         });
     }
+
+    // The alerts' tables. Named here because the evaluator's statements name them.
+    private static void ConfigureAlerts(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Alert>(alert =>
+        {
+            alert.ToTable("alerts");
+            alert.Property(a => a.Id).HasColumnName("id");
+            alert.Property(a => a.RuleId).HasColumnName("rule_id").HasMaxLength(AlertLimits.RuleId);
+            alert.Property(a => a.Key).HasColumnName("key").HasMaxLength(AlertLimits.Key);
+            alert.Property(a => a.Severity).HasColumnName("severity").HasMaxLength(AlertLimits.Status);
+            alert.Property(a => a.Description).HasColumnName("description").HasMaxLength(AlertLimits.Text);
+            alert.Property(a => a.Kinds).HasColumnName("kinds").HasMaxLength(AlertLimits.Text);
+            alert.Property(a => a.Status).HasColumnName("status").HasMaxLength(AlertLimits.Status);
+            alert.Property(a => a.Count).HasColumnName("count");
+            alert.Property(a => a.FirstSeen).HasColumnName("first_seen");
+            alert.Property(a => a.LastSeen).HasColumnName("last_seen");
+            alert.Property(a => a.OpenedAt).HasColumnName("opened_at");
+            alert.Property(a => a.AcknowledgedAt).HasColumnName("acknowledged_at");
+            alert.Property(a => a.AcknowledgedBy).HasColumnName("acknowledged_by").HasMaxLength(AlertLimits.By);
+            alert.Property(a => a.ResolvedAt).HasColumnName("resolved_at");
+            alert.Property(a => a.ResolvedBy).HasColumnName("resolved_by").HasMaxLength(AlertLimits.By);
+            // One unresolved alert per rule and key, whichever replica opens it: the second insert becomes an update.
+            alert.HasIndex(a => new { a.RuleId, a.Key }).IsUnique().HasFilter("\"resolved_at\" IS NULL").HasDatabaseName("ix_alerts_unresolved");
+            alert.HasIndex(a => a.OpenedAt);
+            alert.HasMany(a => a.Changes).WithOne().HasForeignKey(c => c.AlertId).OnDelete(DeleteBehavior.Cascade);
+            alert.HasMany(a => a.Deliveries).WithOne().HasForeignKey(d => d.AlertId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AlertChange>(change =>
+        {
+            change.ToTable("alert_changes");
+            change.Property(c => c.Id).HasColumnName("id");
+            change.Property(c => c.AlertId).HasColumnName("alert_id");
+            change.Property(c => c.At).HasColumnName("at");
+            change.Property(c => c.Action).HasColumnName("action").HasMaxLength(AlertLimits.Status);
+            change.Property(c => c.By).HasColumnName("by").HasMaxLength(AlertLimits.By);
+            change.Property(c => c.Note).HasColumnName("note").HasMaxLength(AlertLimits.Text);
+        });
+
+        modelBuilder.Entity<AlertDelivery>(delivery =>
+        {
+            delivery.ToTable("alert_deliveries");
+            delivery.Property(d => d.Id).HasColumnName("id");
+            delivery.Property(d => d.AlertId).HasColumnName("alert_id");
+            delivery.Property(d => d.Endpoint).HasColumnName("endpoint").HasMaxLength(AlertLimits.Endpoint);
+            delivery.Property(d => d.Status).HasColumnName("status").HasMaxLength(AlertLimits.Status);
+            delivery.Property(d => d.Attempts).HasColumnName("attempts");
+            delivery.Property(d => d.CreatedAt).HasColumnName("created_at");
+            delivery.Property(d => d.NextAttemptAt).HasColumnName("next_attempt_at");
+            delivery.Property(d => d.LeaseUntil).HasColumnName("lease_until");
+            delivery.Property(d => d.DeliveredAt).HasColumnName("delivered_at");
+            delivery.Property(d => d.LastStatusCode).HasColumnName("last_status_code");
+            delivery.Property(d => d.LastError).HasColumnName("last_error").HasMaxLength(AlertLimits.Error);
+            delivery.HasIndex(d => new { d.Status, d.NextAttemptAt });
+        });
+
+        modelBuilder.Entity<AlertCounter>(counter =>
+        {
+            counter.ToTable("alert_counters");
+            counter.HasKey(c => new { c.RuleId, c.Key, c.BucketStart });
+            counter.Property(c => c.RuleId).HasColumnName("rule_id").HasMaxLength(AlertLimits.RuleId);
+            counter.Property(c => c.Key).HasColumnName("key").HasMaxLength(AlertLimits.Key);
+            counter.Property(c => c.BucketStart).HasColumnName("bucket_start");
+            counter.Property(c => c.Count).HasColumnName("count");
+            counter.HasIndex(c => c.BucketStart);
+        });
+
+        modelBuilder.Entity<AlertMember>(member =>
+        {
+            member.ToTable("alert_members");
+            member.HasKey(m => new { m.RuleId, m.Key, m.Member });
+            member.Property(m => m.RuleId).HasColumnName("rule_id").HasMaxLength(AlertLimits.RuleId);
+            member.Property(m => m.Key).HasColumnName("key").HasMaxLength(AlertLimits.Key);
+            member.Property(m => m.Member).HasColumnName("member").HasMaxLength(SecurityEventLimits.Subject);
+            member.Property(m => m.LastSeen).HasColumnName("last_seen");
+            member.HasIndex(m => m.LastSeen);
+        });
+    }
+}
+
+/// <summary>Longest stored value of the alert fields.</summary>
+public static class AlertLimits
+{
+    public const int RuleId = 64;
+    public const int Key = 400;
+    public const int Text = 500;
+    public const int Endpoint = 64;
+    public const int Status = 16;
+    public const int By = 200;
+    public const int Error = 500;
 }
 
 /// <summary>Longest accepted value of each event field (the column sizes, and the collector's validation).</summary>

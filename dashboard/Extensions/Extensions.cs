@@ -1,3 +1,4 @@
+using MicroSecure.Dashboard.Alerts;
 using MicroSecure.Dashboard.Audit;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
@@ -30,6 +31,14 @@ internal static class Extensions
         builder.Services.AddScoped<SecurityEventQueries>();
         builder.Services.AddHostedService<RetentionService>();
 
+        // Detection rules on every stored batch, their lifecycle, and signed webhooks sent apart from ingestion.
+        builder.Services.AddValidatedOptions<AlertOptions>(AlertOptions.SectionName);
+        builder.Services.AddSingleton<AlertSignals>();
+        builder.Services.AddSingleton<AlertEvaluator>();
+        builder.Services.AddScoped<AlertQueries>();
+        builder.Services.AddHostedService<AlertMaintenance>();
+        builder.Services.AddHostedService<AlertNotifier>();
+
         // The dependency audit and posture checks: at start, on a schedule, and on demand from the pages.
         builder.Services.AddValidatedOptions<AuditOptions>(AuditOptions.SectionName);
         builder.Services.AddScoped<AuditQueries>();
@@ -41,6 +50,10 @@ internal static class Extensions
         // (RemoveAllResilienceHandlers is the library's own way out, still marked for evaluation.)
 #pragma warning disable EXTEXP0001
         builder.Services.AddHttpClient(AuditRunner.PostureClientName).RemoveAllResilienceHandlers();
+        // A webhook attempt is one try within the alert's own timeout; the sender retries on its own schedule.
+        builder.Services.AddHttpClient(AlertNotifier.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler((handler, _) => ((SocketsHttpHandler)handler).AllowAutoRedirect = false)
+            .RemoveAllResilienceHandlers();
         builder.Services.AddHttpClient(AuditRunner.FeedClientName, client => client.Timeout = TimeSpan.FromMinutes(2)).RemoveAllResilienceHandlers();
         // The active check sees what an outside client sees: no redirects followed, no cookies kept.
         builder.Services.AddHttpClient(SurfaceProbe.HttpClientName)

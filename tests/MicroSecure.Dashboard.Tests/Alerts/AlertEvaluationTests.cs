@@ -1,0 +1,207 @@
+using MicroSecure.Dashboard.Alerts;
+using MicroSecure.Dashboard.Collector;
+using MicroSecure.Dashboard.Model;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace MicroSecure.Dashboard.Tests.Alerts;
+
+/// <summary>The event rules, evaluated by the collector's store on real PostgreSQL and SQLite.</summary>
+public sealed class AlertEvaluationTests
+{
+    public static TheoryData<string> Providers => new("postgres", "sqlite");
+
+    private static readonly DateTime Now = DateTime.UtcNow;
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task TenWrongPasswordsForOneAccount_OpenOneAlert_AndRepeatsRaiseItsCount_NotNewAlerts(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var alerts = Alerting.Evaluator(Alerting.Options(webhook: true));
+        var ct = TestContext.Current.CancellationToken;
+
+        // Nine: below the threshold (one of them the lockout, which the rule counts with the failures).
+        var nine = Enumerable.Range(0, 9).Select(i => SignIn(Now.AddSeconds(-60 + i), "user-1", i == 4 ? "AccountLockedOut" : "LoginFailed")).ToList();
+        await StoreAsync(store, alerts, nine);
+        await using (var db = store.NewContext())
+        {
+            Assert.Empty(await db.Alerts.ToListAsync(ct));
+        }
+
+        var tenth = new[] { SignIn(Now.AddSeconds(-30), "user-1") };
+        await StoreAsync(store, alerts, tenth);
+        // The same batch again (an exporter's retry): its events are stored already, so it counts nothing.
+        await StoreAsync(store, alerts, tenth);
+        await StoreAsync(store, alerts, [SignIn(Now.AddSeconds(-20), "user-1"), SignIn(Now.AddSeconds(-10), "user-1", count: 4)]);
+
+        await using var check = store.NewContext();
+        var alert = Assert.Single(await check.Alerts.Include(a => a.Changes).Include(a => a.Deliveries).ToListAsync(ct));
+        Assert.Equal(("sign-in-brute-force", "user-1", AlertStatus.Open, "High"), (alert.RuleId, alert.Key, alert.Status, alert.Severity));
+        Assert.Equal(15, alert.Count);
+        Assert.Equal(Now.AddSeconds(-10), alert.LastSeen, TimeSpan.FromMilliseconds(1));
+        Assert.Equal("opened", Assert.Single(alert.Changes).Action);
+        var delivery = Assert.Single(alert.Deliveries);
+        Assert.Equal(("receiver", DeliveryStatus.Pending, 0), (delivery.Endpoint, delivery.Status, delivery.Attempts));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task FailuresSpreadOverMoreThanTheWindow_OrOverManyAccounts_DoNotFireTheBruteForceRule(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var alerts = Alerting.Evaluator(Alerting.Options());
+        var ct = TestContext.Current.CancellationToken;
+
+        // Twenty failures for one account, one every two minutes: never ten within ten minutes.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 20).Select(i => SignIn(Now.AddMinutes(-40 + (2 * i)), "user-slow"))]);
+        // Nine accounts, one failure each, from nine addresses.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 9).Select(i => SignIn(Now, $"user-{i}", clientIp: $"198.51.100.{i}"))]);
+        // Failures without an account (unknown user names) have no key for a per-account rule.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 12).Select(i => SignIn(Now, subject: null, clientIp: $"192.0.2.{i}"))]);
+
+        await using var check = store.NewContext();
+        Assert.Empty(await check.Alerts.ToListAsync(ct));
+        Assert.True(await check.AlertCounters.AnyAsync(ct), "The failures were counted.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task CredentialStuffing_FiresOnlyOnceEnoughDifferentAccountsFailFromOneAddress(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var alerts = Alerting.Evaluator(Alerting.Options());
+        var ct = TestContext.Current.CancellationToken;
+        const string Address = "203.0.113.50";
+
+        // Twelve failures over four accounts: enough failures, too few accounts.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 12).Select(i => SignIn(Now.AddSeconds(-i), $"acct-{i % 4}", clientIp: Address))]);
+        await using (var db = store.NewContext())
+        {
+            Assert.DoesNotContain(await db.Alerts.ToListAsync(ct), a => a.RuleId == "credential-stuffing");
+        }
+
+        await StoreAsync(store, alerts, [SignIn(Now, "acct-5", clientIp: Address)]);
+        await using var check = store.NewContext();
+        var alert = Assert.Single(await check.Alerts.Where(a => a.RuleId == "credential-stuffing").ToListAsync(ct));
+        Assert.Equal((Address, 13L), (alert.Key, alert.Count));
+    }
+
+    [Fact]
+    public async Task ManyReplicasStoringAtOnce_OpenOneAlertPerKey_AndCountEveryEventOnce()
+    {
+        await using var store = await SecurityStore.CreateAsync("postgres");
+        var ct = TestContext.Current.CancellationToken;
+        // Eight dashboard replicas (each its own evaluator and connection) receive overlapping batches for the
+        // same three accounts at once; every event is in two batches, as when exporters retry against two replicas.
+        var events = Enumerable.Range(0, 240).Select(i => SignIn(Now.AddSeconds(-(i % 50)), $"shared-{i % 3}")).ToList();
+        var batches = Enumerable.Range(0, 8).Select(b => events.Skip(b * 30).Take(60).ToList()).ToList();
+        await Task.WhenAll(batches.Select(async batch =>
+        {
+            await Task.Yield();
+            await StoreAsync(store, Alerting.Evaluator(Alerting.Options()), batch);
+        }));
+
+        await using var check = store.NewContext();
+        var alerts = await check.Alerts.Where(a => a.RuleId == "sign-in-brute-force").OrderBy(a => a.Key).ToListAsync(ct);
+        Assert.Equal(["shared-0", "shared-1", "shared-2"], alerts.Select(a => a.Key));
+        // Each alert's count is every distinct event for its account, none twice, none missed.
+        Assert.All(alerts, a => Assert.Equal(80, a.Count));
+        Assert.Equal(240, await check.AlertCounters.Where(c => c.RuleId == "sign-in-brute-force").SumAsync(c => c.Count, ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task ARuleForServiceClients_IgnoresOtherClients_AndADisabledRuleNeverFires(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var options = Alerting.Options();
+        options.Rules["refresh-token-reused"].Enabled = false;
+        var alerts = Alerting.Evaluator(options);
+        var ct = TestContext.Current.CancellationToken;
+
+        await StoreAsync(store, alerts,
+        [
+            Events.Make(Now, kind: "ClientAuthenticationFailed", service: "identity", reason: "invalid_client", subject: "some-spa"),
+            Events.Make(Now, kind: "ClientAuthenticationFailed", service: "identity", reason: "invalid_client", subject: "orders-service"),
+            Events.Make(Now, kind: "RefreshTokenReused", service: "identity", reason: "refresh_token_reused", subject: "microsecure-cli"),
+        ]);
+
+        await using var check = store.NewContext();
+        var alert = Assert.Single(await check.Alerts.ToListAsync(ct));
+        Assert.Equal(("service-client-authentication-failed", "orders-service", 1L), (alert.RuleId, alert.Key, alert.Count));
+    }
+
+    [Fact]
+    public void RulesThatCannotWork_AreRefusedAtStart_WithTheRuleNamed()
+    {
+        var options = Alerting.Options(webhook: true);
+        options.Rules["broken-key"] = new AlertRule { Description = "x", Kinds = ["LoginFailed"], Key = ["Password"] };
+        options.Rules["both"] = new AlertRule { Description = "x", Kinds = ["LoginFailed"], State = "ServiceSilent" };
+        options.Rules["no severity"] = new AlertRule { Description = "x", Kinds = ["LoginFailed"], Severity = "Urgent" };
+        options.Webhooks["plain"] = new WebhookOptions { Url = new Uri("http://alerts.example.com/hook"), Secret = "short" };
+
+        var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
+
+        Assert.Contains(errors, e => e!.Contains("broken-key", StringComparison.Ordinal) && e.Contains("'Password' is not an event field", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("Rules:both", StringComparison.Ordinal) && e.Contains("one of the two", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("no severity", StringComparison.Ordinal) && e.Contains("Severity must be", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("no severity", StringComparison.Ordinal) && e.Contains("rule id is", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("Webhooks:plain", StringComparison.Ordinal) && e.Contains("https", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("Webhooks:plain", StringComparison.Ordinal) && e.Contains("Secret", StringComparison.Ordinal));
+        Assert.Equal(6, errors.Count);
+    }
+
+    [Fact]
+    public void TheShippedRules_AreValid()
+    {
+        var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
+        var options = configuration.GetSection(AlertOptions.SectionName).Get<AlertOptions>()!;
+
+        Assert.Empty(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
+        Assert.Contains("sign-in-brute-force", options.Rules.Keys);
+        Assert.Equal(4, options.Rules.Values.Count(r => r.State is not null));
+    }
+
+    private static SecurityEvent SignIn(DateTime at, string? subject = "user-1", string kind = "LoginFailed", string clientIp = "203.0.113.9", long count = 1) =>
+        Events.Make(at, kind: kind, service: "identity", reason: kind == "LoginFailed" ? "bad_password" : "too_many_failures", clientIp: clientIp, subject: subject, route: "/account/login", count: count);
+
+    private static async Task StoreAsync(SecurityStore store, AlertEvaluator alerts, IReadOnlyList<SecurityEvent> events)
+    {
+        await using var db = store.NewContext();
+        await new SecurityEventStore(db, alerts).StoreAsync(events, TestContext.Current.CancellationToken);
+    }
+}
+
+/// <summary>Alert settings and parts for tests: the shipped event rules, a receiver if asked for.</summary>
+internal static class Alerting
+{
+    public const string Secret = "test-webhook-secret-0123456789abcdef";
+
+    public static AlertOptions Options(bool webhook = false, Uri? receiver = null)
+    {
+        var configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
+        var options = configuration.GetSection(AlertOptions.SectionName).Get<AlertOptions>()!;
+        if (webhook || receiver is not null)
+        {
+            options.Webhooks["receiver"] = new WebhookOptions { Url = receiver ?? new Uri("http://127.0.0.1:9/hook"), Secret = Secret };
+        }
+
+        return options;
+    }
+
+    public static AlertEvaluator Evaluator(AlertOptions options, TimeProvider? time = null) =>
+        new(new FixedOptions<AlertOptions>(options), new AlertSignals(), time ?? TimeProvider.System, NullLogger<AlertEvaluator>.Instance);
+}
+
+/// <summary>Options that never change.</summary>
+internal sealed class FixedOptions<T>(T value) : IOptionsMonitor<T>
+{
+    public T CurrentValue => value;
+
+    public T Get(string? name) => value;
+
+    public IDisposable? OnChange(Action<T, string?> listener) => null;
+}
