@@ -26,11 +26,15 @@ public sealed class LoopbackServer : IAsyncDisposable
     /// <summary>An absolute address on the server.</summary>
     public Uri Url(string path) => new(Root, path);
 
-    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map, CancellationToken cancellationToken = default)
+    public static Task<LoopbackServer> StartAsync(Action<WebApplication> map, CancellationToken cancellationToken = default) =>
+        StartAsync(map, port: 0, cancellationToken);
+
+    /// <summary>Starts on <paramref name="port"/> (0: any free one), so a test can stop a receiver and bring it back where clients expect it.</summary>
+    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map, int port, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(map);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         // Headers are part of what several tests check: nothing the test did not set.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         var app = builder.Build();
