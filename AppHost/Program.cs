@@ -84,6 +84,7 @@ foreach (var service in services)
 
 dashboard.WithDashboardSignIn(identity, identitySecrets, deployment);
 dashboard.WithTraceLinks(builder);
+dashboard.WithAlertWebhook(builder);
 dashboard.WithSecurityAudit(deployment, infrastructure, gateway, catalog, orders);
 
 identity.WithIssuer(deployment);

@@ -39,6 +39,24 @@ internal static class DashboardResourceExtensions
     }
 
     /// <summary>
+    /// Where the dashboard sends new alerts: the webhook in the AppHost's <c>Alerts:WebhookUrl</c> setting (none by
+    /// default), signed with the <c>alert-webhook-secret</c> parameter (generated and kept with the AppHost's user
+    /// secrets unless given), which the receiver verifies with.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithAlertWebhook(this IResourceBuilder<ProjectResource> dashboard, IDistributedApplicationBuilder builder)
+    {
+        if (builder.Configuration["Alerts:WebhookUrl"] is not { Length: > 0 } url)
+        {
+            return dashboard;
+        }
+
+        var secret = builder.AddParameter("alert-webhook-secret", new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true, persist: true);
+        return dashboard
+            .WithEnvironment("Dashboard__Alerts__Webhooks__default__Url", url)
+            .WithEnvironment("Dashboard__Alerts__Webhooks__default__Secret", secret);
+    }
+
+    /// <summary>
     /// Lets the dashboard audit the services (the identity server is referenced already): it reaches each one's
     /// posture endpoint by service discovery and
     /// probes the public surface through the gateway. A local run is Development by design, and embedded mode

@@ -34,12 +34,14 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
         ON CONFLICT ("rule_id", "key", "member") DO UPDATE SET "last_seen" = greatest("alert_members"."last_seen", excluded."last_seen")
         """;
 
-    // Per touched rule and key: the window's total, the distinct values in it, and the unresolved alert if any.
+    // Per touched rule and key: the window's total, the distinct values in it, the unresolved alert if any, and
+    // the window's first bucket with events (when it began, to a bucket).
     private const string PostgresRead = """
         SELECT
             (SELECT coalesce(sum(c."count"), 0) FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b)::bigint,
             (SELECT count(*) FROM "alert_members" m WHERE m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.s)::bigint,
-            (SELECT a."id" FROM "alerts" a WHERE a."rule_id" = t.r AND a."key" = t.k AND a."resolved_at" IS NULL)
+            (SELECT a."id" FROM "alerts" a WHERE a."rule_id" = t.r AND a."key" = t.k AND a."resolved_at" IS NULL),
+            (SELECT min(c."bucket_start") FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b)
         FROM unnest(@rule, @key, @bucket, @since) WITH ORDINALITY AS t(r, k, b, s, n)
         ORDER BY t.n
         """;
@@ -84,7 +86,9 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
             }
             else if (state.WindowTotal >= touch.Rule.Threshold && (touch.Rule.DistinctField is null || state.Distinct >= touch.Rule.MinDistinct))
             {
-                opened.Add(NewAlert(settings, touch, state.WindowTotal, now));
+                // First seen: this batch's first event when the window holds nothing else, otherwise the start of
+                // the window's first bucket with events (events are counted per bucket, not kept one by one).
+                opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, state.WindowTotal, state.WindowTotal == touch.Count ? touch.First : DateTime.SpecifyKind(state.FirstBucket, DateTimeKind.Utc), touch.Last, now));
             }
         }
 
@@ -143,8 +147,6 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
     /// <summary>Low 0 … Critical 3; anything else below Low.</summary>
     public static int Rank(string severity) => Array.IndexOf(AlertRule.Severities, severity);
 
-    private static Alert NewAlert(AlertOptions settings, Touch touch, long total, DateTime now) =>
-        NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, total, touch.WindowStart, touch.Last, now);
 
     /// <summary>What the batch brings to one rule and key.</summary>
     private sealed class Touch(string ruleId, AlertRule rule, string key)
@@ -159,6 +161,8 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
 
         public DateTime Last { get; set; } = DateTime.MinValue;
 
+        public DateTime First { get; set; } = DateTime.MaxValue;
+
         public Dictionary<DateTime, long> Buckets { get; } = [];
 
         public Dictionary<string, DateTime> Members { get; } = new(StringComparer.Ordinal);
@@ -172,7 +176,7 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
         public long LockId => BinaryPrimitives.ReadInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes(RuleId + "\u001f" + Key)));
     }
 
-    private readonly record struct KeyState(long WindowTotal, long Distinct, long? OpenAlert);
+    private readonly record struct KeyState(long WindowTotal, long Distinct, long? OpenAlert, DateTime FirstBucket);
 
     private static DateTime BucketOf(DateTime timestamp, TimeSpan bucket) =>
         new(timestamp.Ticks - (timestamp.Ticks % bucket.Ticks), DateTimeKind.Utc);
@@ -196,6 +200,7 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
 
                 touch.Count += e.Count;
                 touch.Last = e.Timestamp > touch.Last ? e.Timestamp : touch.Last;
+                touch.First = e.Timestamp < touch.First ? e.Timestamp : touch.First;
                 var bucket = BucketOf(e.Timestamp, rule.Bucket);
                 touch.Buckets[bucket] = touch.Buckets.GetValueOrDefault(bucket) + e.Count;
                 if (rule.DistinctField is { } field && AlertRule.Field(e, field) is { Length: > 0 } value)
@@ -264,14 +269,14 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
         var states = new KeyState[touches.Count];
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         // The locks' and upserts' results come first; the last result set is the read.
-        while (reader.FieldCount != 3)
+        while (reader.FieldCount != 4)
         {
             await reader.NextResultAsync(cancellationToken);
         }
 
         for (var i = 0; await reader.ReadAsync(cancellationToken); i++)
         {
-            states[i] = new KeyState(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+            states[i] = new KeyState(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetDateTime(3));
         }
 
         return states;
@@ -304,7 +309,8 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
             var total = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket).SumAsync(c => c.Count, cancellationToken);
             var distinct = await db.AlertMembers.CountAsync(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= windowStart, cancellationToken);
             var open = await db.Alerts.Where(a => a.RuleId == touch.RuleId && a.Key == touch.Key && a.ResolvedAt == null).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
-            states[i] = new KeyState(total, distinct, open);
+            var first = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket).MinAsync(c => c.BucketStart, cancellationToken);
+            states[i] = new KeyState(total, distinct, open, first);
         }
 
         return states;

@@ -1,5 +1,4 @@
 using MicroSecure.Dashboard.Extensions;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace MicroSecure.Dashboard.Alerts;
@@ -14,7 +13,7 @@ public static class AlertsApi
     {
         var alerts = endpoints.MapGroup("/alerts/{id:long}")
             .RequireAuthorization(SignInExtensions.SecurityAdminPolicy)
-            .WithMetadata(new RequireAntiforgeryTokenAttribute())
+            .RequireAntiforgeryToken()
             .ExcludeFromDescription();
         alerts.MapPost("/acknowledge", (long id, HttpContext context, AlertQueries queries, CancellationToken cancellationToken) =>
             ActAsync(id, queries, () => queries.AcknowledgeAsync(id, Who(context), cancellationToken), cancellationToken));

@@ -1,6 +1,5 @@
 using System.Globalization;
 using MicroSecure.ServiceDefaults.Tls;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -134,7 +133,7 @@ internal static class SignInExtensions
                 await sessions.EndAsync(context.User, context.RequestAborted);
                 return TypedResults.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [CookieScheme, OidcScheme]);
             })
-            .WithMetadata(new RequireAntiforgeryTokenAttribute())
+            .RequireAntiforgeryToken()
             .ExcludeFromDescription();
     }
 }

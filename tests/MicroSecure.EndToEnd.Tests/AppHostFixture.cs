@@ -81,6 +81,14 @@ public abstract class AppHostFixture : IAsyncLifetime
         return new HttpClient(handler) { BaseAddress = baseAddress };
     }
 
+    /// <summary>The secret the dashboard signs its alert webhooks with in this run.</summary>
+    public string AlertWebhookSecret { get; } = "e2e-webhook-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A real receiver on a loopback port, configured in the AppHost as the dashboard's alert webhook.</summary>
+    public WebhookReceiver AlertReceiver => _alertReceiver ??= new WebhookReceiver(AlertWebhookSecret);
+
+    private WebhookReceiver? _alertReceiver;
+
     /// <summary>The orders service's client secret, set for the run so tests can ask for its tokens.</summary>
     public string OrdersClientSecret { get; } = "e2e-" + Guid.NewGuid().ToString("N");
 
@@ -107,6 +115,7 @@ public abstract class AppHostFixture : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(_startTimeout);
         await BeforeStartAsync(timeout.Token);
+        await AlertReceiver.StartAsync(timeout.Token);
 
         string[] arguments =
         [
@@ -117,6 +126,8 @@ public abstract class AppHostFixture : IAsyncLifetime
             $"--Parameters:orders-service-secret={OrdersClientSecret}",
             $"--Parameters:admin-password={AdminPassword}",
             $"--Parameters:demo-user-password={DemoUserPassword}",
+            $"--Alerts:WebhookUrl={AlertReceiver.Url}",
+            $"--Parameters:alert-webhook-secret={AlertWebhookSecret}",
         ];
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MicroSecure_AppHost>(
@@ -174,6 +185,11 @@ public abstract class AppHostFixture : IAsyncLifetime
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+
+        if (_alertReceiver is not null)
+        {
+            await _alertReceiver.DisposeAsync();
         }
 
         foreach (var folder in new[] { DataPath, AdvisoryPath }.Where(Directory.Exists))

@@ -42,6 +42,8 @@ public sealed class AlertEvaluationTests
         Assert.Equal(("sign-in-brute-force", "user-1", AlertStatus.Open, "High"), (alert.RuleId, alert.Key, alert.Status, alert.Severity));
         Assert.Equal(15, alert.Count);
         Assert.Equal(Now.AddSeconds(-10), alert.LastSeen, TimeSpan.FromMilliseconds(1));
+        // First seen: the start of the (one-minute) bucket that holds the first failure.
+        Assert.InRange(alert.FirstSeen, Now.AddSeconds(-120), Now.AddSeconds(-60));
         Assert.Equal("opened", Assert.Single(alert.Changes).Action);
         var delivery = Assert.Single(alert.Deliveries);
         Assert.Equal(("receiver", DeliveryStatus.Pending, 0), (delivery.Endpoint, delivery.Status, delivery.Attempts));
