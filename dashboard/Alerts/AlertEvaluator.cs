@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
+using System.Text.Json;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Model;
 using Microsoft.EntityFrameworkCore;
@@ -12,16 +10,30 @@ using NpgsqlTypes;
 namespace MicroSecure.Dashboard.Alerts;
 
 /// <summary>
-/// Evaluates the event rules on each stored batch, inside the transaction that stores it, so a retried batch
-/// (whose events are already stored) counts nothing twice. Per rule and key it adds the batch's events to
-/// per-bucket counters, sums the window, and opens an alert at the threshold, or raises the open one's count.
-/// Several dashboard replicas evaluate at once: on PostgreSQL each transaction first takes a lock per rule and
-/// key it touches (in one order, so two batches never wait on each other in a circle), so a key's counters and
-/// alert are read and written by one batch at a time; SQLite has one writer at a time anyway. Cost: a few
-/// set-based statements per batch, whatever its size, and nothing when no rule matches.
+/// Evaluates the event rules in two steps. Inside the transaction that stores a batch, <see cref="RecordAsync"/>
+/// appends what the batch's new events bring to each rule and key (per bucket, a tenth of the rule's window) to a
+/// pending table: append-only, so ingestion takes no lock another batch waits for, and a retried batch (whose
+/// events are stored already) adds nothing. Then <see cref="EvaluatePendingAsync"/>, woken as each batch
+/// commits, takes everything pending at once, adds it to the per-bucket counters, sums each touched key's
+/// window and opens an alert at the threshold, or raises the open one's count. One evaluator at a time across
+/// dashboard replicas (a PostgreSQL advisory lock; SQLite has one process), and pending rows are deleted in
+/// the transaction that counts them, so every event is counted exactly once whichever replica stored it.
+/// Under a flood a key's counters and alert are written once per evaluation, not once per batch.
 /// </summary>
-public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options, AlertSignals signals, TimeProvider time, ILogger<AlertEvaluator> logger)
+public sealed partial class AlertEvaluator(
+    IServiceScopeFactory scopes, IOptionsMonitor<AlertOptions> options, AlertSignals signals, TimeProvider time, ILogger<AlertEvaluator> logger)
 {
+    /// <summary>Pending batches taken per evaluation (the rest wait for the next, which follows at once).</summary>
+    public const int MaxPendingPerPass = 2_000;
+
+    // The one evaluator: an advisory lock id of its own ("alerts" in ASCII).
+    private const long EvaluatorLock = 0x616c65727473;
+
+    private const string PostgresTake = """
+        DELETE FROM "alert_pending" WHERE "id" IN (SELECT "id" FROM "alert_pending" ORDER BY "id" LIMIT @limit)
+        RETURNING "counts"
+        """;
+
     private const string PostgresCount = """
         INSERT INTO "alert_counters" ("rule_id", "key", "bucket_start", "count")
         SELECT * FROM unnest(@rule, @key, @bucket, @count)
@@ -53,23 +65,65 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
         """;
 
     /// <summary>
-    /// Counts <paramref name="inserted"/> (the events this batch really added) against the rules, inside the
-    /// store's open transaction. Returns the alerts it opened, to be announced once the transaction commits.
+    /// Inside the store's open transaction: appends what <paramref name="inserted"/> (the events this batch really
+    /// added) brings to each rule and key, for the evaluator. One statement, nothing when no rule matches.
     /// </summary>
-    public async Task<IReadOnlyList<Alert>> EvaluateAsync(SecurityDbContext db, IReadOnlyList<SecurityEvent> inserted, CancellationToken cancellationToken)
+    public async Task RecordAsync(SecurityDbContext db, IReadOnlyList<SecurityEvent> inserted, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         if (!settings.Enabled || inserted.Count == 0)
         {
-            return [];
+            return;
         }
 
-        var touches = Match(settings, inserted);
-        if (touches.Count == 0)
+        var counts = Match(settings, inserted).SelectMany(t => t.PendingCounts()).ToList();
+        if (counts.Count == 0)
         {
-            return [];
+            return;
         }
 
+        // One small row per batch: the batch's transaction takes no lock another batch would wait for.
+        var json = JsonSerializer.Serialize(counts);
+        await db.Database.ExecuteSqlAsync($"""INSERT INTO "alert_pending" ("counts") VALUES ({json})""", cancellationToken);
+    }
+
+    /// <summary>Wakes this replica's evaluator once the batch has committed.</summary>
+    public void Recorded() => signals.EventsRecorded();
+
+    /// <summary>
+    /// Counts what is pending and opens or raises alerts; returns how many pending rows it took (0 when there were
+    /// none, or when another replica's evaluator is at work, which then takes them).
+    /// </summary>
+    public async Task<int> EvaluatePendingAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SecurityDbContext>();
+        var strategy = db.Database.CreateExecutionStrategy();
+        var (taken, opened) = await strategy.ExecuteAsync(async ct =>
+        {
+            // A retry starts over: nothing from a rolled-back attempt may stay tracked.
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var isPostgres = db.Database.IsNpgsql();
+            if (isPostgres && !await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({EvaluatorLock}) AS \"Value\"").SingleAsync(ct))
+            {
+                return (0, (IReadOnlyList<Alert>)[]);
+            }
+
+            var pending = isPostgres ? await TakePostgresAsync(db, ct) : await TakeSqliteAsync(db, ct);
+            var touches = Aggregate(settings, pending);
+            var opened = touches.Count == 0 ? [] : await CountAsync(db, settings, touches, ct);
+            await transaction.CommitAsync(ct);
+            return (pending.Count, opened);
+        }, cancellationToken);
+
+        Announce(opened);
+        return taken;
+    }
+
+    private async Task<IReadOnlyList<Alert>> CountAsync(SecurityDbContext db, AlertOptions settings, List<Touch> touches, CancellationToken cancellationToken)
+    {
         var states = db.Database.IsNpgsql()
             ? await ReadPostgresAsync(db, touches, cancellationToken)
             : await ReadSqliteAsync(db, touches, cancellationToken);
@@ -86,7 +140,7 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
             }
             else if (state.WindowTotal >= touch.Rule.Threshold && (touch.Rule.DistinctField is null || state.Distinct >= touch.Rule.MinDistinct))
             {
-                // First seen: this batch's first event when the window holds nothing else, otherwise the start of
+                // First seen: the first event taken now when the window holds nothing else, otherwise the start of
                 // the window's first bucket with events (events are counted per bucket, not kept one by one).
                 opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, state.WindowTotal, state.WindowTotal == touch.Count ? touch.First : DateTime.SpecifyKind(state.FirstBucket, DateTimeKind.Utc), touch.Last, now));
             }
@@ -101,6 +155,36 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
 
         return opened;
     }
+
+    private static async Task<List<string>> TakePostgresAsync(SecurityDbContext db, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(PostgresTake, (NpgsqlConnection)db.Database.GetDbConnection(), Transaction(db));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", MaxPendingPerPass));
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+
+    private static async Task<List<string>> TakeSqliteAsync(SecurityDbContext db, CancellationToken cancellationToken)
+    {
+        var rows = await db.AlertPending.AsNoTracking().OrderBy(p => p.Id).Take(MaxPendingPerPass).ToListAsync(cancellationToken);
+        if (rows.Count > 0)
+        {
+            var last = rows[^1].Id;
+            await db.AlertPending.Where(p => p.Id <= last).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        return [.. rows.Select(r => r.Counts)];
+    }
+
+    private static NpgsqlTransaction Transaction(SecurityDbContext db) =>
+        (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
+        ?? throw new InvalidOperationException("Alert counts are written inside a transaction.");
 
     /// <summary>Says, once the batch is committed, that alerts opened: a warning log (exported as OpenTelemetry), and the webhook sender woken.</summary>
     public void Announce(IReadOnlyList<Alert> opened)
@@ -172,8 +256,27 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
 
         public DateTime WindowStart => Last - Rule.Window;
 
-        /// <summary>A 64-bit lock id for the rule and key (stable across processes).</summary>
-        public long LockId => BinaryPrimitives.ReadInt64LittleEndian(SHA256.HashData(Encoding.UTF8.GetBytes(RuleId + "\u001f" + Key)));
+        /// <summary>This touch as pending counts: one per bucket, and one per distinct value seen (with no count).</summary>
+        public IEnumerable<PendingCount> PendingCounts() =>
+            Buckets.Select(b => new PendingCount(RuleId, Key, b.Key, b.Value, First, Last))
+                .Concat(Members.Select(m => new PendingCount(RuleId, Key, BucketOf(m.Value, Rule.Bucket), 0, m.Value, m.Value, m.Key)));
+
+        /// <summary>Adds a pending count (from any batch) to this touch.</summary>
+        public void Add(PendingCount count)
+        {
+            var (first, last) = (DateTime.SpecifyKind(count.First, DateTimeKind.Utc), DateTime.SpecifyKind(count.Last, DateTimeKind.Utc));
+            First = first < First ? first : First;
+            Last = last > Last ? last : Last;
+            if (count.Member is { } member)
+            {
+                Members[member] = Members.TryGetValue(member, out var seen) && seen > last ? seen : last;
+                return;
+            }
+
+            var bucket = DateTime.SpecifyKind(count.Bucket, DateTimeKind.Utc);
+            Count += count.Count;
+            Buckets[bucket] = Buckets.GetValueOrDefault(bucket) + count.Count;
+        }
     }
 
     private readonly record struct KeyState(long WindowTotal, long Distinct, long? OpenAlert, DateTime FirstBucket);
@@ -211,26 +314,41 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
             }
         }
 
-        // The lock order: every transaction takes its locks in this order, so none waits on another in a circle.
-        return [.. touches.Values.OrderBy(t => t.LockId)];
+        return [.. touches.Values];
+    }
+
+    // Pending rows of rules since removed or switched off are dropped.
+    private static List<Touch> Aggregate(AlertOptions settings, List<string> pending)
+    {
+        var rules = settings.EventRules.ToDictionary(r => r.Id, r => r.Rule, StringComparer.Ordinal);
+        var touches = new Dictionary<(string, string), Touch>();
+        foreach (var count in pending.SelectMany(json => JsonSerializer.Deserialize<PendingCount[]>(json) ?? []))
+        {
+            if (!rules.TryGetValue(count.Rule, out var rule))
+            {
+                continue;
+            }
+
+            if (!touches.TryGetValue((count.Rule, count.Key), out var touch))
+            {
+                touches[(count.Rule, count.Key)] = touch = new Touch(count.Rule, rule, count.Key);
+            }
+
+            touch.Add(count);
+        }
+
+        return [.. touches.Values.Where(t => t.Count > 0 || t.Members.Count > 0)];
     }
 
     private static async Task<KeyState[]> ReadPostgresAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Alerts are evaluated inside the transaction that stores the events.");
+        var transaction = Transaction(db);
 
         var counters = touches.SelectMany(t => t.Buckets.Select(b => (Touch: t, Bucket: b.Key, Count: b.Value))).ToList();
         var members = touches.SelectMany(t => t.Members.Select(m => (Touch: t, Member: m.Key, Seen: m.Value))).ToList();
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        // One statement per lock, in the order above: a function call in one SELECT list has no guaranteed order.
-        foreach (var lockId in touches.Select(t => t.LockId).Distinct())
-        {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@id)") { Parameters = { new NpgsqlParameter<long>("id", lockId) } });
-        }
-
         batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresCount)
         {
             Parameters =
@@ -268,7 +386,7 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
 
         var states = new KeyState[touches.Count];
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        // The locks' and upserts' results come first; the last result set is the read.
+        // The upserts return nothing; the last result set is the read.
         while (reader.FieldCount != 4)
         {
             await reader.NextResultAsync(cancellationToken);
@@ -325,7 +443,7 @@ public sealed partial class AlertEvaluator(IOptionsMonitor<AlertOptions> options
 
         if (db.Database.IsNpgsql())
         {
-            await using var command = new NpgsqlCommand(PostgresRaise, (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)db.Database.CurrentTransaction!.GetDbTransaction());
+            await using var command = new NpgsqlCommand(PostgresRaise, (NpgsqlConnection)db.Database.GetDbConnection(), Transaction(db));
             command.Parameters.Add(Values("id", NpgsqlDbType.Bigint, raised.Select(r => r.Id)));
             command.Parameters.Add(Values("count", NpgsqlDbType.Bigint, raised.Select(r => r.Count)));
             command.Parameters.Add(Values("seen", NpgsqlDbType.TimestampTz, raised.Select(r => r.Seen)));
@@ -358,18 +476,38 @@ public static class DeliveryStatus
     public const string Failed = "failed";
 }
 
-/// <summary>Wakes this replica's webhook sender when alerts open here, instead of waiting for its next poll.</summary>
+/// <summary>
+/// Wakes this replica's evaluator when a batch it stored brought something to count, and its webhook sender when
+/// alerts open, instead of each waiting for its next poll (which still finds what other replicas did).
+/// </summary>
 public sealed class AlertSignals : IDisposable
 {
+    private readonly SemaphoreSlim _recorded = new(0, 1);
     private readonly SemaphoreSlim _opened = new(0, 1);
+
+    public void EventsRecorded() => Set(_recorded);
 
     public void AlertsOpened(int count)
     {
-        if (count > 0 && _opened.CurrentCount == 0)
+        if (count > 0)
+        {
+            Set(_opened);
+        }
+    }
+
+    /// <summary>Waits for events to count, or the timeout, whichever comes first.</summary>
+    public Task<bool> WaitForEventsAsync(TimeSpan timeout, CancellationToken cancellationToken) => _recorded.WaitAsync(timeout, cancellationToken);
+
+    /// <summary>Waits for alerts to send, or the timeout, whichever comes first.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _opened.WaitAsync(timeout, cancellationToken);
+
+    private static void Set(SemaphoreSlim signal)
+    {
+        if (signal.CurrentCount == 0)
         {
             try
             {
-                _opened.Release();
+                signal.Release();
             }
             catch (SemaphoreFullException)
             {
@@ -378,8 +516,49 @@ public sealed class AlertSignals : IDisposable
         }
     }
 
-    /// <summary>Waits for a signal or the timeout, whichever comes first.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _opened.WaitAsync(timeout, cancellationToken);
+    public void Dispose()
+    {
+        _recorded.Dispose();
+        _opened.Dispose();
+    }
+}
 
-    public void Dispose() => _opened.Dispose();
+/// <summary>Runs the evaluator whenever this replica stored something to count, and at least every second for what other replicas stored.</summary>
+public sealed partial class AlertEvaluationLoop(AlertEvaluator evaluator, AlertSignals signals, IOptionsMonitor<AlertOptions> options, ILogger<AlertEvaluationLoop> logger) : BackgroundService
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The least time between two passes: under a flood one pass counts many batches, so a key's counters and
+    /// alert are written a few times a second, not once per batch. An alert opens this much later at most.
+    /// </summary>
+    public static readonly TimeSpan MinPassInterval = TimeSpan.FromMilliseconds(250);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (options.CurrentValue.Enabled)
+                {
+                    while (await evaluator.EvaluatePendingAsync(stoppingToken) >= AlertEvaluator.MaxPendingPerPass)
+                    {
+                        // More is waiting than one pass takes.
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The database may be briefly unreachable: the pending rows wait, and are counted at the next pass.
+                LogPassFailed(exception);
+            }
+
+            await Task.Delay(MinPassInterval, stoppingToken);
+            await signals.WaitForEventsAsync(PollInterval - MinPassInterval, stoppingToken);
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "The alert evaluation pass failed; what is pending is counted at the next pass.")]
+    private partial void LogPassFailed(Exception exception);
 }

@@ -11,8 +11,8 @@ namespace MicroSecure.Dashboard.Collector;
 /// <summary>
 /// Stores validated batches. Each event is inserted once whatever the retries (the id is the key, conflicts
 /// are skipped), and the per-minute totals grow by exactly what was inserted, in the same statement, so the
-/// totals never disagree with the events. The alert rules count what was inserted in the same transaction,
-/// so a retried batch raises nothing twice. The SQL text is fixed; every value travels as a parameter.
+/// totals never disagree with the events. What the new events bring to the alert rules is recorded in the same
+/// transaction, so a retried batch counts nothing twice. The SQL text is fixed; every value travels as a parameter.
 /// </summary>
 public sealed class SecurityEventStore(SecurityDbContext db, AlertEvaluator? alerts = null)
 {
@@ -46,15 +46,19 @@ public sealed class SecurityEventStore(SecurityDbContext db, AlertEvaluator? ale
             return [];
         }
 
-        var (inserted, opened) = db.Database.IsNpgsql()
+        var inserted = db.Database.IsNpgsql()
             ? await StorePostgresAsync(events, cancellationToken)
             : await StoreSqliteAsync(events, cancellationToken);
-        alerts?.Announce(opened);
+        if (inserted.Count > 0)
+        {
+            alerts?.Recorded();
+        }
+
         return inserted;
     }
 
-    private async Task<IReadOnlyList<Alert>> EvaluateAsync(IReadOnlyList<SecurityEvent> inserted, CancellationToken cancellationToken) =>
-        alerts is null ? [] : await alerts.EvaluateAsync(db, inserted, cancellationToken);
+    private Task RecordForAlertsAsync(IReadOnlyList<SecurityEvent> inserted, CancellationToken cancellationToken) =>
+        alerts?.RecordAsync(db, inserted, cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Records that <paramref name="instance"/> of <paramref name="source"/> was heard from, with the exporter's own counters.</summary>
     public async Task TouchAsync(string source, string instance, string service, DateTime now, bool withEvents, long stored, long dropped, CancellationToken cancellationToken)
@@ -73,7 +77,7 @@ public sealed class SecurityEventStore(SecurityDbContext db, AlertEvaluator? ale
             """, cancellationToken);
     }
 
-    private async Task<(IReadOnlyList<SecurityEvent>, IReadOnlyList<Alert>)> StorePostgresAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SecurityEvent>> StorePostgresAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
     {
         var first = events[0];
         var strategy = db.Database.CreateExecutionStrategy();
@@ -110,16 +114,16 @@ public sealed class SecurityEventStore(SecurityDbContext db, AlertEvaluator? ale
             }
 
             IReadOnlyList<SecurityEvent> inserted = [.. events.Where(e => ids.Contains(e.Id))];
-            var opened = await EvaluateAsync(inserted, ct);
+            await RecordForAlertsAsync(inserted, ct);
             await transaction.CommitAsync(ct);
-            return (inserted, opened);
+            return inserted;
         }, cancellationToken);
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IReadOnlyList<SecurityEvent> events, Func<SecurityEvent, T> value) =>
         new(name, NpgsqlDbType.Array | type) { Value = events.Select(value).ToArray() };
 
-    private async Task<(IReadOnlyList<SecurityEvent>, IReadOnlyList<Alert>)> StoreSqliteAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SecurityEvent>> StoreSqliteAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
     {
         // SQLite has one writer at a time: a transaction per batch makes it all or nothing.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -148,9 +152,9 @@ public sealed class SecurityEventStore(SecurityDbContext db, AlertEvaluator? ale
                 """, cancellationToken);
         }
 
-        var opened = await EvaluateAsync(inserted, cancellationToken);
+        await RecordForAlertsAsync(inserted, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (inserted, opened);
+        return inserted;
     }
 
     /// <summary>The minute an event's total belongs to.</summary>

@@ -23,6 +23,8 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
 
     public DbSet<AlertMember> AlertMembers => Set<AlertMember>();
 
+    public DbSet<AlertPending> AlertPending => Set<AlertPending>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         // Table and column names are fixed here because the collector's bulk statements name them.
@@ -191,6 +193,13 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
             counter.Property(c => c.BucketStart).HasColumnName("bucket_start");
             counter.Property(c => c.Count).HasColumnName("count");
             counter.HasIndex(c => c.BucketStart);
+        });
+
+        modelBuilder.Entity<AlertPending>(pending =>
+        {
+            pending.ToTable("alert_pending");
+            pending.Property(p => p.Id).HasColumnName("id");
+            pending.Property(p => p.Counts).HasColumnName("counts");
         });
 
         modelBuilder.Entity<AlertMember>(member =>

@@ -35,6 +35,7 @@ internal static class Extensions
         builder.Services.AddValidatedOptions<AlertOptions>(AlertOptions.SectionName);
         builder.Services.AddSingleton<AlertSignals>();
         builder.Services.AddSingleton<AlertEvaluator>();
+        builder.Services.AddHostedService<AlertEvaluationLoop>();
         builder.Services.AddScoped<AlertQueries>();
         builder.Services.AddHostedService<AlertMaintenance>();
         builder.Services.AddHostedService<AlertNotifier>();

@@ -130,3 +130,18 @@ public sealed class AlertMember
 
     public DateTime LastSeen { get; set; }
 }
+
+/// <summary>
+/// What one stored batch brought to the rules, waiting for the evaluator: written in the batch's transaction
+/// (one row, whatever the batch held), deleted in the evaluation's.
+/// </summary>
+public sealed class AlertPending
+{
+    public long Id { get; set; }
+
+    /// <summary>JSON: per rule, key and bucket, the count and the first and last event; and the distinct values seen.</summary>
+    public required string Counts { get; set; }
+}
+
+/// <summary>One entry of <see cref="AlertPending.Counts"/>: a bucket's count, or (with no count) one distinct value seen.</summary>
+public sealed record PendingCount(string Rule, string Key, DateTime Bucket, long Count, DateTime First, DateTime Last, string? Member = null);

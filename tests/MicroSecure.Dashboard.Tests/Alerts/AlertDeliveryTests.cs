@@ -1,10 +1,7 @@
 using MicroSecure.Dashboard.Alerts;
-using MicroSecure.Dashboard.Collector;
-using MicroSecure.Dashboard.Extensions;
 using MicroSecure.Dashboard.Model;
 using MicroSecure.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace MicroSecure.Dashboard.Tests.Alerts;
 
@@ -26,7 +23,7 @@ public sealed class AlertDeliveryTests
         var ct = TestContext.Current.CancellationToken;
         await using var services = Services(store, options);
         var notifier = services.GetRequiredService<AlertNotifier>();
-        var alertId = await OpenBruteForceAlertAsync(store, options, "victim-1");
+        var alertId = await OpenBruteForceAlertAsync(store, services, "victim-1");
 
         // Down: the attempt fails and is scheduled again, the alert stays as it was.
         Assert.Equal(1, await notifier.SendDueAsync(ct));
@@ -88,13 +85,13 @@ public sealed class AlertDeliveryTests
         await notifier.StartAsync(ct);
         try
         {
-            var first = await OpenBruteForceAlertAsync(store, options, "held-0", services.GetRequiredService<AlertEvaluator>());
+            var first = await OpenBruteForceAlertAsync(store, services, "held-0");
             await WaitForAsync(() => receiver.Requests == 1, "the first delivery reached the receiver");
 
             // The receiver holds that request open; meanwhile batches keep being stored and alerts keep opening.
             for (var i = 1; i <= 5; i++)
             {
-                await OpenBruteForceAlertAsync(store, options, $"held-{i}", services.GetRequiredService<AlertEvaluator>());
+                await OpenBruteForceAlertAsync(store, services, $"held-{i}");
             }
 
             await using (var db = store.NewContext())
@@ -126,8 +123,8 @@ public sealed class AlertDeliveryTests
         var clock = new FixedClock(DateTimeOffset.UtcNow);
         await using var services = Services(store, options, clock);
         var ct = TestContext.Current.CancellationToken;
-        var handled = await OpenBruteForceAlertAsync(store, options, "handled");
-        var quiet = await OpenBruteForceAlertAsync(store, options, "quiet");
+        var handled = await OpenBruteForceAlertAsync(store, services, "handled");
+        var quiet = await OpenBruteForceAlertAsync(store, services, "quiet");
 
         await using (var scope = services.CreateAsyncScope())
         {
@@ -153,7 +150,7 @@ public sealed class AlertDeliveryTests
         Assert.Equal((AlertStatus.Resolved, "system"), (alerts[quiet].Status, alerts[quiet].ResolvedBy));
 
         // Resolved, the rule and key can fire again: a new alert, the old one kept as history.
-        await OpenBruteForceAlertAsync(store, options, "handled");
+        await OpenBruteForceAlertAsync(store, services, "handled");
         Assert.Equal(2, await check.Alerts.CountAsync(a => a.Key == "handled", ct));
     }
 
@@ -206,33 +203,15 @@ public sealed class AlertDeliveryTests
         Assert.Equal((AlertStatus.Resolved, "system"), (silent.Status, silent.ResolvedBy));
     }
 
-    private static ServiceProvider Services(SecurityStore store, AlertOptions options, TimeProvider? time = null)
-    {
-        var services = new ServiceCollection();
-        store.Register(services);
-        services.AddLogging();
-        services.AddHttpClient(AlertNotifier.HttpClientName);
-        services.AddSingleton<IOptionsMonitor<AlertOptions>>(new FixedOptions<AlertOptions>(options));
-        services.AddSingleton(Options.Create(new CollectorOptions()));
-        services.AddSingleton(Options.Create(new SignInOptions { PublicUrl = new Uri("https://dashboard.example.com/") }));
-        services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton<AlertSignals>();
-        services.AddSingleton<AlertEvaluator>();
-        services.AddSingleton<AlertNotifier>();
-        services.AddSingleton<AlertMaintenance>();
-        services.AddScoped<AlertQueries>();
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Services(SecurityStore store, AlertOptions options, TimeProvider? time = null) =>
+        Alerting.Services(store, options, time);
 
     /// <summary>Ten wrong passwords for <paramref name="account"/> (with no address, so no other rule counts them): one brute-force alert; returns its id.</summary>
-    private static async Task<long> OpenBruteForceAlertAsync(SecurityStore store, AlertOptions options, string account, AlertEvaluator? evaluator = null)
+    private static async Task<long> OpenBruteForceAlertAsync(SecurityStore store, IServiceProvider replica, string account)
     {
         var events = Enumerable.Range(0, 10).Select(i => Events.Make(DateTime.UtcNow.AddSeconds(-i), kind: "LoginFailed", service: "identity",
             reason: "bad_password", subject: account, clientIp: null)).ToList();
-        await using (var db = store.NewContext())
-        {
-            await new SecurityEventStore(db, evaluator ?? Alerting.Evaluator(options)).StoreAsync(events, TestContext.Current.CancellationToken);
-        }
+        await Alerting.StoreAsync(store, replica, events);
 
         await using var check = store.NewContext();
         return await check.Alerts.Where(a => a.Key == account && a.ResolvedAt == null).Select(a => a.Id).SingleAsync(TestContext.Current.CancellationToken);

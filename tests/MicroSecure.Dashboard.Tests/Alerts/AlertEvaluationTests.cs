@@ -3,7 +3,7 @@ using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Model;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
+using MicroSecure.Dashboard.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace MicroSecure.Dashboard.Tests.Alerts;
@@ -20,7 +20,7 @@ public sealed class AlertEvaluationTests
     public async Task TenWrongPasswordsForOneAccount_OpenOneAlert_AndRepeatsRaiseItsCount_NotNewAlerts(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
-        var alerts = Alerting.Evaluator(Alerting.Options(webhook: true));
+        await using var alerts = Alerting.Services(store, Alerting.Options(webhook: true));
         var ct = TestContext.Current.CancellationToken;
 
         // Nine: below the threshold (one of them the lockout, which the rule counts with the failures).
@@ -54,7 +54,7 @@ public sealed class AlertEvaluationTests
     public async Task FailuresSpreadOverMoreThanTheWindow_OrOverManyAccounts_DoNotFireTheBruteForceRule(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
-        var alerts = Alerting.Evaluator(Alerting.Options());
+        await using var alerts = Alerting.Services(store, Alerting.Options());
         var ct = TestContext.Current.CancellationToken;
 
         // Twenty failures for one account, one every two minutes: never ten within ten minutes.
@@ -74,7 +74,7 @@ public sealed class AlertEvaluationTests
     public async Task CredentialStuffing_FiresOnlyOnceEnoughDifferentAccountsFailFromOneAddress(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
-        var alerts = Alerting.Evaluator(Alerting.Options());
+        await using var alerts = Alerting.Services(store, Alerting.Options());
         var ct = TestContext.Current.CancellationToken;
         const string Address = "203.0.113.50";
 
@@ -99,12 +99,23 @@ public sealed class AlertEvaluationTests
         // Eight dashboard replicas (each its own evaluator and connection) receive overlapping batches for the
         // same three accounts at once; every event is in two batches, as when exporters retry against two replicas.
         var events = Enumerable.Range(0, 240).Select(i => SignIn(Now.AddSeconds(-(i % 50)), $"shared-{i % 3}")).ToList();
+        Assert.Equal(0, await CountPendingAsync(store));
         var batches = Enumerable.Range(0, 8).Select(b => events.Skip(b * 30).Take(60).ToList()).ToList();
-        await Task.WhenAll(batches.Select(async batch =>
+        var replicas = batches.Select(_ => Alerting.Services(store, Alerting.Options())).ToList();
+        await Task.WhenAll(batches.Zip(replicas).Select(async pair =>
         {
             await Task.Yield();
-            await StoreAsync(store, Alerting.Evaluator(Alerting.Options()), batch);
+            await StoreAsync(store, pair.Second, pair.First);
         }));
+        // Whatever an evaluator left to another (only one counts at a time) is counted once they are all done.
+        while (await replicas[0].GetRequiredService<AlertEvaluator>().EvaluatePendingAsync(ct) > 0)
+        {
+        }
+
+        foreach (var replica in replicas)
+        {
+            await replica.DisposeAsync();
+        }
 
         await using var check = store.NewContext();
         var alerts = await check.Alerts.Where(a => a.RuleId == "sign-in-brute-force").OrderBy(a => a.Key).ToListAsync(ct);
@@ -112,6 +123,7 @@ public sealed class AlertEvaluationTests
         // Each alert's count is every distinct event for its account, none twice, none missed.
         Assert.All(alerts, a => Assert.Equal(80, a.Count));
         Assert.Equal(240, await check.AlertCounters.Where(c => c.RuleId == "sign-in-brute-force").SumAsync(c => c.Count, ct));
+        Assert.Equal(0, await CountPendingAsync(store));
     }
 
     [Theory]
@@ -121,7 +133,7 @@ public sealed class AlertEvaluationTests
         await using var store = await SecurityStore.CreateAsync(provider);
         var options = Alerting.Options();
         options.Rules["refresh-token-reused"].Enabled = false;
-        var alerts = Alerting.Evaluator(options);
+        await using var alerts = Alerting.Services(store, options);
         var ct = TestContext.Current.CancellationToken;
 
         await StoreAsync(store, alerts,
@@ -170,10 +182,14 @@ public sealed class AlertEvaluationTests
     private static SecurityEvent SignIn(DateTime at, string? subject = "user-1", string kind = "LoginFailed", string clientIp = "203.0.113.9", long count = 1) =>
         Events.Make(at, kind: kind, service: "identity", reason: kind == "LoginFailed" ? "bad_password" : "too_many_failures", clientIp: clientIp, subject: subject, route: "/account/login", count: count);
 
-    private static async Task StoreAsync(SecurityStore store, AlertEvaluator alerts, IReadOnlyList<SecurityEvent> events)
+    /// <summary>Stores a batch as the collector does, then lets this replica's evaluator count it.</summary>
+    private static Task StoreAsync(SecurityStore store, IServiceProvider replica, IReadOnlyList<SecurityEvent> events) =>
+        Alerting.StoreAsync(store, replica, events);
+
+    private static async Task<int> CountPendingAsync(SecurityStore store)
     {
         await using var db = store.NewContext();
-        await new SecurityEventStore(db, alerts).StoreAsync(events, TestContext.Current.CancellationToken);
+        return await db.AlertPending.CountAsync(TestContext.Current.CancellationToken);
     }
 }
 
@@ -194,8 +210,36 @@ internal static class Alerting
         return options;
     }
 
-    public static AlertEvaluator Evaluator(AlertOptions options, TimeProvider? time = null) =>
-        new(new FixedOptions<AlertOptions>(options), new AlertSignals(), time ?? TimeProvider.System, NullLogger<AlertEvaluator>.Instance);
+    /// <summary>One dashboard replica's alerting parts on the test's store.</summary>
+    public static ServiceProvider Services(SecurityStore store, AlertOptions options, TimeProvider? time = null)
+    {
+        var services = new ServiceCollection();
+        store.Register(services);
+        services.AddLogging();
+        services.AddHttpClient(AlertNotifier.HttpClientName);
+        services.AddSingleton<IOptionsMonitor<AlertOptions>>(new FixedOptions<AlertOptions>(options));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new CollectorOptions()));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new SignInOptions { PublicUrl = new Uri("https://dashboard.example.com/") }));
+        services.AddSingleton(time ?? TimeProvider.System);
+        services.AddSingleton<AlertSignals>();
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<AlertNotifier>();
+        services.AddSingleton<AlertMaintenance>();
+        services.AddScoped<AlertQueries>();
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>Stores a batch as the collector does, then lets the replica's evaluator count what is pending.</summary>
+    public static async Task StoreAsync(SecurityStore store, IServiceProvider replica, IReadOnlyList<SecurityEvent> events)
+    {
+        var evaluator = replica.GetRequiredService<AlertEvaluator>();
+        await using (var db = store.NewContext())
+        {
+            await new SecurityEventStore(db, evaluator).StoreAsync(events, TestContext.Current.CancellationToken);
+        }
+
+        await evaluator.EvaluatePendingAsync(TestContext.Current.CancellationToken);
+    }
 }
 
 /// <summary>Options that never change.</summary>

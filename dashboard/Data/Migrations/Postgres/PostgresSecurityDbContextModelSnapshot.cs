@@ -272,6 +272,25 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                     b.ToTable("alert_members", (string)null);
                 });
 
+            modelBuilder.Entity("MicroSecure.Dashboard.Model.AlertPending", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Counts")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("counts");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("alert_pending", (string)null);
+                });
+
             modelBuilder.Entity("MicroSecure.Dashboard.Model.AuditFinding", b =>
                 {
                     b.Property<long>("Id")

@@ -261,6 +261,23 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                     b.ToTable("alert_members", (string)null);
                 });
 
+            modelBuilder.Entity("MicroSecure.Dashboard.Model.AlertPending", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Counts")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("counts");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("alert_pending", (string)null);
+                });
+
             modelBuilder.Entity("MicroSecure.Dashboard.Model.AuditFinding", b =>
                 {
                     b.Property<long>("Id")

@@ -40,6 +40,19 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_pending",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    counts = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_pending", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "alerts",
                 columns: table => new
                 {
@@ -168,6 +181,9 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "alert_members");
+
+            migrationBuilder.DropTable(
+                name: "alert_pending");
 
             migrationBuilder.DropTable(
                 name: "alerts");

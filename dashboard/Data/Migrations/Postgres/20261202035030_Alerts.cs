@@ -41,6 +41,19 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "alert_pending",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    counts = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_alert_pending", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "alerts",
                 columns: table => new
                 {
@@ -169,6 +182,9 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "alert_members");
+
+            migrationBuilder.DropTable(
+                name: "alert_pending");
 
             migrationBuilder.DropTable(
                 name: "alerts");
