@@ -28,6 +28,10 @@ public sealed partial class AlertMaintenance(
     /// <summary>A service not heard from for this long is taken as removed, not silent.</summary>
     public static readonly TimeSpan ForgetServiceAfter = TimeSpan.FromDays(1);
 
+    // Silence is judged only once this dashboard has listened for SilentAfter: right after a restart the
+    // services' new instances have not sent their first heartbeat yet, and the old ones' rows are stale.
+    private readonly DateTime _listeningSince = time.GetUtcNow().UtcDateTime;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.CurrentValue.MaintenanceInterval, time);
@@ -63,6 +67,11 @@ public sealed partial class AlertMaintenance(
 
         foreach (var (id, rule) in settings.Rules.Where(r => r.Value.Enabled && r.Value.State is not null).OrderBy(r => r.Key, StringComparer.Ordinal))
         {
+            if (rule.State == "ServiceSilent" && now - _listeningSince < collector.Value.SilentAfter)
+            {
+                continue;
+            }
+
             var firing = await FiringAsync(db, rule, now, cancellationToken);
             var unresolved = await db.Alerts.Where(a => a.RuleId == id && a.ResolvedAt == null).ToListAsync(cancellationToken);
             foreach (var (key, since) in firing.Where(f => unresolved.All(a => a.Key != f.Key)))

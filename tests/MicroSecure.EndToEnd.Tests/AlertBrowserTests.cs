@@ -17,21 +17,22 @@ public abstract partial class AppHostTests<TFixture>
     private const string BruteForceRule = "sign-in-brute-force";
 
     [Fact]
-    public async Task Alerts_TenWrongPasswords_OpenOneAlert_DeliveredSigned_AndHandledOnTheAlertsPage_WhileNineOpenNone()
+    public async Task Alerts_TenWrongPasswords_OpenOneAlert_DeliveredSigned_AndHandledOnTheAlertsPage_WhileFourOpenNone()
     {
-        // Nine wrong passwords for one fresh account (below the threshold), then ten for another.
+        // Four wrong passwords for one fresh account (below the threshold: five, as many as lock it), then ten for another.
         var (belowName, below) = await RegisterAsync();
         var (victimName, victim) = await RegisterAsync();
-        await TypeWrongPasswordsAsync(belowName, 9);
+        await TypeWrongPasswordsAsync(belowName, 4);
         await TypeWrongPasswordsAsync(victimName, 10);
 
         // The webhook: one delivery for the victim's account, whose signature verifies with the AppHost's secret.
         await WaitUntilAsync(() => Task.FromResult(Fixture.AlertReceiver.Accepted.Any(d => d.Rule == BruteForceRule && d.Key == victim)), "the webhook delivery of the brute-force alert");
         var delivery = Assert.Single(Fixture.AlertReceiver.Accepted, d => d.Rule == BruteForceRule && d.Key == victim);
         Assert.True(delivery.SignatureValid, "The delivery's signature verifies with the configured secret.");
-        Assert.Equal(10, delivery.Body.GetProperty("alert").GetProperty("count").GetInt64());
+        // Sent as it opened: five or more, depending on how many of the ten had been counted by then.
+        Assert.InRange(delivery.Body.GetProperty("alert").GetProperty("count").GetInt64(), 5, 10);
         Assert.Equal("High", delivery.Body.GetProperty("alert").GetProperty("severity").GetString());
-        // The victim's events were recorded after the nine: they are stored by now, and opened nothing.
+        // The victim's events were recorded after the four: they are stored by now, and opened nothing.
         Assert.DoesNotContain(Fixture.AlertReceiver.Accepted, d => d.Key == below);
 
         await using var browser = await ObservedBrowserContext.CreateAsync();
@@ -41,7 +42,8 @@ public abstract partial class AppHostTests<TFixture>
         var row = page.Locator($"[data-testid=open-alerts] tr[data-rule={BruteForceRule}][data-key='{victim}']");
         await row.WaitForAsync();
         Assert.Equal(0, await page.Locator($"tr[data-key='{below}']").CountAsync());
-        Assert.Equal("10", (await row.GetByTestId("alert-count").InnerTextAsync()).Trim());
+        // Every one of the ten counts once into the one alert (the page refreshes itself).
+        await WaitUntilAsync(async () => (await row.GetByTestId("alert-count").InnerTextAsync()).Trim() == "10", "the alert's count of 10");
         Assert.Contains("default: delivered", await row.GetByTestId("alert-deliveries").InnerTextAsync(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"{Mode}-alerts.png"), FullPage = true });
 

@@ -1,4 +1,5 @@
 using MicroSecure.Dashboard.Alerts;
+using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Model;
 using MicroSecure.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -163,16 +164,18 @@ public sealed class AlertDeliveryTests
         await using var replicaA = Services(store, options, clock);
         await using var replicaB = Services(store, options, clock);
         var ct = TestContext.Current.CancellationToken;
+        var (maintenanceA, maintenanceB) = (replicaA.GetRequiredService<AlertMaintenance>(), replicaB.GetRequiredService<AlertMaintenance>());
         var now = clock.Now.UtcDateTime;
 
         await using (var db = store.NewContext())
         {
-            // Orders: both instances silent for ten minutes. Catalog: one instance silent, the other reporting.
+            // Orders: both instances silent for ten minutes (and two more by the time it is judged). Catalog: one
+            // instance silent, the other heard from a minute before it is judged.
             db.ServiceStatuses.AddRange(
                 new ServiceStatus { Source = "orders-service", Instance = "a", Service = "orders", LastSeen = now.AddMinutes(-10) },
                 new ServiceStatus { Source = "orders-service", Instance = "b", Service = "orders", LastSeen = now.AddMinutes(-11) },
                 new ServiceStatus { Source = "catalog-service", Instance = "a", Service = "catalog", LastSeen = now.AddMinutes(-10) },
-                new ServiceStatus { Source = "catalog-service", Instance = "b", Service = "catalog", LastSeen = now });
+                new ServiceStatus { Source = "catalog-service", Instance = "b", Service = "catalog", LastSeen = now.AddMinutes(1) });
             // The gateway's limiter fell back two minutes ago and never came back; identity's came back.
             db.SecurityEvents.AddRange(
                 Events.Make(now.AddMinutes(-2), kind: "RateLimiterFallback", service: "gateway", reason: "redis_unavailable", severity: "High"),
@@ -183,20 +186,27 @@ public sealed class AlertDeliveryTests
             await db.SaveChangesAsync(ct);
         }
 
-        var passes = await Task.WhenAll(
-            replicaA.GetRequiredService<AlertMaintenance>().RunOnceAsync(ct),
-            replicaB.GetRequiredService<AlertMaintenance>().RunOnceAsync(ct));
-        Assert.Equal(3, passes.Sum(p => p.Opened));
+        // Just started: the dashboards have not listened for SilentAfter yet, so no service is called silent.
+        await maintenanceA.RunOnceAsync(ct);
+        await using (var db = store.NewContext())
+        {
+            Assert.False(await db.Alerts.AnyAsync(a => a.RuleId == "service-silent", ct));
+        }
+
+        clock.Now += new CollectorOptions().SilentAfter;
+        var passes = await Task.WhenAll(maintenanceA.RunOnceAsync(ct), maintenanceB.RunOnceAsync(ct));
+        Assert.Equal(1, passes.Sum(p => p.Opened));
 
         await using (var db = store.NewContext())
         {
             var open = await db.Alerts.Where(a => a.ResolvedAt == null).OrderBy(a => a.RuleId).Select(a => a.RuleId + ": " + a.Key).ToListAsync(ct);
             Assert.Equal(["dependency-finding: orders | log4net 2.0.8 | GHSA-2cwj-8chv-9pp9", "rate-limiter-fallback: gateway", "service-silent: orders"], open);
             // Orders reports again.
-            await db.ServiceStatuses.Where(s => s.Service == "orders").ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeen, now), ct);
+            var heard = clock.Now.UtcDateTime;
+            await db.ServiceStatuses.Where(s => s.Service == "orders").ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeen, heard), ct);
         }
 
-        var (opened, resolved) = await replicaA.GetRequiredService<AlertMaintenance>().RunOnceAsync(ct);
+        var (opened, resolved) = await maintenanceA.RunOnceAsync(ct);
         Assert.Equal((0, 1), (opened, resolved));
         await using var check = store.NewContext();
         var silent = await check.Alerts.SingleAsync(a => a.RuleId == "service-silent", ct);

@@ -17,30 +17,30 @@ public sealed class AlertEvaluationTests
 
     [Theory]
     [MemberData(nameof(Providers))]
-    public async Task TenWrongPasswordsForOneAccount_OpenOneAlert_AndRepeatsRaiseItsCount_NotNewAlerts(string provider)
+    public async Task WrongPasswordsForOneAccount_OpenOneAlertAtTheLockout_AndRepeatsRaiseItsCount_NotNewAlerts(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
         await using var alerts = Alerting.Services(store, Alerting.Options(webhook: true));
         var ct = TestContext.Current.CancellationToken;
 
-        // Nine: below the threshold (one of them the lockout, which the rule counts with the failures).
-        var nine = Enumerable.Range(0, 9).Select(i => SignIn(Now.AddSeconds(-60 + i), "user-1", i == 4 ? "AccountLockedOut" : "LoginFailed")).ToList();
-        await StoreAsync(store, alerts, nine);
+        // Four failures: below the threshold (five, as many as lock an account out).
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 4).Select(i => SignIn(Now.AddSeconds(-60 + i), "user-1"))]);
         await using (var db = store.NewContext())
         {
             Assert.Empty(await db.Alerts.ToListAsync(ct));
         }
 
-        var tenth = new[] { SignIn(Now.AddSeconds(-30), "user-1") };
-        await StoreAsync(store, alerts, tenth);
+        // The fifth locks the account: the rule counts the lockout with the failures.
+        var fifth = new[] { SignIn(Now.AddSeconds(-30), "user-1", "AccountLockedOut") };
+        await StoreAsync(store, alerts, fifth);
         // The same batch again (an exporter's retry): its events are stored already, so it counts nothing.
-        await StoreAsync(store, alerts, tenth);
+        await StoreAsync(store, alerts, fifth);
         await StoreAsync(store, alerts, [SignIn(Now.AddSeconds(-20), "user-1"), SignIn(Now.AddSeconds(-10), "user-1", count: 4)]);
 
         await using var check = store.NewContext();
         var alert = Assert.Single(await check.Alerts.Include(a => a.Changes).Include(a => a.Deliveries).ToListAsync(ct));
         Assert.Equal(("sign-in-brute-force", "user-1", AlertStatus.Open, "High"), (alert.RuleId, alert.Key, alert.Status, alert.Severity));
-        Assert.Equal(15, alert.Count);
+        Assert.Equal(10, alert.Count);
         Assert.Equal(Now.AddSeconds(-10), alert.LastSeen, TimeSpan.FromMilliseconds(1));
         // First seen: the start of the (one-minute) bucket that holds the first failure.
         Assert.InRange(alert.FirstSeen, Now.AddSeconds(-120), Now.AddSeconds(-60));
@@ -57,12 +57,14 @@ public sealed class AlertEvaluationTests
         await using var alerts = Alerting.Services(store, Alerting.Options());
         var ct = TestContext.Current.CancellationToken;
 
-        // Twenty failures for one account, one every two minutes: never ten within ten minutes.
-        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 20).Select(i => SignIn(Now.AddMinutes(-40 + (2 * i)), "user-slow"))]);
+        // Twenty failures for one account, one every three minutes: never five within ten minutes.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 20).Select(i => SignIn(Now.AddMinutes(-60 + (3 * i)), "user-slow"))]);
         // Nine accounts, one failure each, from nine addresses.
         await StoreAsync(store, alerts, [.. Enumerable.Range(0, 9).Select(i => SignIn(Now, $"user-{i}", clientIp: $"198.51.100.{i}"))]);
         // Failures without an account (unknown user names) have no key for a per-account rule.
         await StoreAsync(store, alerts, [.. Enumerable.Range(0, 12).Select(i => SignIn(Now, subject: null, clientIp: $"192.0.2.{i}"))]);
+        // Four accounts from one address, three failures each: twelve failures, too few accounts for stuffing.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 12).Select(i => SignIn(Now.AddMinutes(-(i / 4) * 4), $"spread-{i % 4}", clientIp: "203.0.113.77"))]);
 
         await using var check = store.NewContext();
         Assert.Empty(await check.Alerts.ToListAsync(ct));
