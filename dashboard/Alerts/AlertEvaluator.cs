@@ -23,8 +23,14 @@ namespace MicroSecure.Dashboard.Alerts;
 public sealed partial class AlertEvaluator(
     IServiceScopeFactory scopes, IOptionsMonitor<AlertOptions> options, AlertSignals signals, TimeProvider time, ILogger<AlertEvaluator> logger)
 {
-    /// <summary>Pending batches taken per evaluation (the rest wait for the next, which follows at once).</summary>
-    public const int MaxPendingPerPass = 2_000;
+    /// <summary>
+    /// Pending batches taken per evaluation (the rest wait for the next, which follows at once): a backlog after an
+    /// outage is worked off in passes of bounded size, never in one statement that could time out again and again.
+    /// </summary>
+    public const int MaxPendingPerPass = 100;
+
+    /// <summary>Counts for a rule this replica does not know (a rolling deploy changing rules) are kept this long for a replica that does.</summary>
+    public static readonly TimeSpan UnknownRuleGrace = TimeSpan.FromMinutes(10);
 
     // The one evaluator: an advisory lock id of its own ("alerts" in ASCII).
     private const long EvaluatorLock = 0x616c65727473;
@@ -47,21 +53,22 @@ public sealed partial class AlertEvaluator(
         """;
 
     // Per touched rule and key: the window's total, the distinct values in it, the unresolved alert if any, and
-    // the window's first bucket with events (when it began, to a bucket).
+    // the window's first bucket with events (when it began, to a bucket). The window ends with the newest event
+    // taken: a late batch is judged by its own window, not by what came after it.
     private const string PostgresRead = """
         SELECT
-            (SELECT coalesce(sum(c."count"), 0) FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b)::bigint,
-            (SELECT count(*) FROM "alert_members" m WHERE m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.s)::bigint,
+            (SELECT coalesce(sum(c."count"), 0) FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b AND c."bucket_start" < t.e)::bigint,
+            (SELECT count(*) FROM "alert_members" m WHERE m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.s AND m."last_seen" <= t.l)::bigint,
             (SELECT a."id" FROM "alerts" a WHERE a."rule_id" = t.r AND a."key" = t.k AND a."resolved_at" IS NULL),
-            (SELECT min(c."bucket_start") FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b)
-        FROM unnest(@rule, @key, @bucket, @since) WITH ORDINALITY AS t(r, k, b, s, n)
+            (SELECT min(c."bucket_start") FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b AND c."bucket_start" < t.e)
+        FROM unnest(@rule, @key, @bucket, @end, @since, @last) WITH ORDINALITY AS t(r, k, b, e, s, l, n)
         ORDER BY t.n
         """;
 
     private const string PostgresRaise = """
         UPDATE "alerts" a SET "count" = a."count" + t.c, "last_seen" = greatest(a."last_seen", t.s)
         FROM unnest(@id, @count, @seen) AS t(i, c, s)
-        WHERE a."id" = t.i
+        WHERE a."id" = t.i AND a."resolved_at" IS NULL
         """;
 
     /// <summary>
@@ -70,7 +77,18 @@ public sealed partial class AlertEvaluator(
     /// </summary>
     public async Task RecordAsync(SecurityDbContext db, IReadOnlyList<SecurityEvent> inserted, CancellationToken cancellationToken)
     {
-        var settings = options.CurrentValue;
+        AlertOptions settings;
+        try
+        {
+            settings = options.CurrentValue;
+        }
+        catch (OptionsValidationException exception)
+        {
+            // Settings reloaded with a mistake: the events are stored all the same; the rules wait for valid settings.
+            LogInvalidSettings(exception.Message);
+            return;
+        }
+
         if (!settings.Enabled || inserted.Count == 0)
         {
             return;
@@ -112,8 +130,14 @@ public sealed partial class AlertEvaluator(
             }
 
             var pending = isPostgres ? await TakePostgresAsync(db, ct) : await TakeSqliteAsync(db, ct);
-            var touches = Aggregate(settings, pending);
+            var (touches, unknown) = Aggregate(settings, pending, time.GetUtcNow().UtcDateTime);
             var opened = touches.Count == 0 ? [] : await CountAsync(db, settings, touches, ct);
+            if (unknown.Count > 0)
+            {
+                var json = JsonSerializer.Serialize(unknown);
+                await db.Database.ExecuteSqlAsync($"""INSERT INTO "alert_pending" ("counts") VALUES ({json})""", ct);
+            }
+
             await transaction.CommitAsync(ct);
             return (pending.Count, opened);
         }, cancellationToken);
@@ -254,6 +278,9 @@ public sealed partial class AlertEvaluator(
         /// <summary>The first bucket the window (ending at the newest event) sums: ten buckets in all.</summary>
         public DateTime FirstBucket => BucketOf(Last, Rule.Bucket) - (Rule.Window - Rule.Bucket);
 
+        /// <summary>The end of the window's last bucket (the newest event's), exclusive.</summary>
+        public DateTime EndBucket => BucketOf(Last, Rule.Bucket) + Rule.Bucket;
+
         public DateTime WindowStart => Last - Rule.Window;
 
         /// <summary>This touch as pending counts: one per bucket, and one per distinct value seen (with no count).</summary>
@@ -317,27 +344,49 @@ public sealed partial class AlertEvaluator(
         return [.. touches.Values];
     }
 
-    // Pending rows of rules since removed or switched off are dropped.
-    private static List<Touch> Aggregate(AlertOptions settings, List<string> pending)
+    // Counts for a rule this replica does not have (another replica's newer or older settings during a rolling
+    // deploy) go back to the queue for a while, then are dropped: a rule removed everywhere counts nothing.
+    // A row that cannot be read is dropped with a warning rather than blocking every pass after it.
+    private (List<Touch> Touches, List<PendingCount> Unknown) Aggregate(AlertOptions settings, List<string> pending, DateTime now)
     {
         var rules = settings.EventRules.ToDictionary(r => r.Id, r => r.Rule, StringComparer.Ordinal);
         var touches = new Dictionary<(string, string), Touch>();
-        foreach (var count in pending.SelectMany(json => JsonSerializer.Deserialize<PendingCount[]>(json) ?? []))
+        var unknown = new List<PendingCount>();
+        foreach (var json in pending)
         {
-            if (!rules.TryGetValue(count.Rule, out var rule))
+            PendingCount[] counts;
+            try
             {
+                counts = JsonSerializer.Deserialize<PendingCount[]>(json) ?? [];
+            }
+            catch (JsonException exception)
+            {
+                LogUnreadablePending(exception.Message);
                 continue;
             }
 
-            if (!touches.TryGetValue((count.Rule, count.Key), out var touch))
+            foreach (var count in counts)
             {
-                touches[(count.Rule, count.Key)] = touch = new Touch(count.Rule, rule, count.Key);
-            }
+                if (!rules.TryGetValue(count.Rule, out var rule))
+                {
+                    if (now - DateTime.SpecifyKind(count.Last, DateTimeKind.Utc) < UnknownRuleGrace)
+                    {
+                        unknown.Add(count);
+                    }
 
-            touch.Add(count);
+                    continue;
+                }
+
+                if (!touches.TryGetValue((count.Rule, count.Key), out var touch))
+                {
+                    touches[(count.Rule, count.Key)] = touch = new Touch(count.Rule, rule, count.Key);
+                }
+
+                touch.Add(count);
+            }
         }
 
-        return [.. touches.Values.Where(t => t.Count > 0 || t.Members.Count > 0)];
+        return ([.. touches.Values.Where(t => t.Count > 0 || t.Members.Count > 0)], unknown);
     }
 
     private static async Task<KeyState[]> ReadPostgresAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
@@ -380,7 +429,9 @@ public sealed partial class AlertEvaluator(
                 Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)),
                 Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)),
                 Values("bucket", NpgsqlDbType.TimestampTz, touches.Select(t => t.FirstBucket)),
+                Values("end", NpgsqlDbType.TimestampTz, touches.Select(t => t.EndBucket)),
                 Values("since", NpgsqlDbType.TimestampTz, touches.Select(t => t.WindowStart)),
+                Values("last", NpgsqlDbType.TimestampTz, touches.Select(t => t.Last)),
             },
         });
 
@@ -423,11 +474,11 @@ public sealed partial class AlertEvaluator(
                     """, cancellationToken);
             }
 
-            var (firstBucket, windowStart) = (touch.FirstBucket, touch.WindowStart);
-            var total = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket).SumAsync(c => c.Count, cancellationToken);
-            var distinct = await db.AlertMembers.CountAsync(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= windowStart, cancellationToken);
+            var (firstBucket, endBucket, windowStart, last) = (touch.FirstBucket, touch.EndBucket, touch.WindowStart, touch.Last);
+            var total = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket && c.BucketStart < endBucket).SumAsync(c => c.Count, cancellationToken);
+            var distinct = await db.AlertMembers.CountAsync(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= windowStart && m.LastSeen <= last, cancellationToken);
             var open = await db.Alerts.Where(a => a.RuleId == touch.RuleId && a.Key == touch.Key && a.ResolvedAt == null).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
-            var first = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket).MinAsync(c => c.BucketStart, cancellationToken);
+            var first = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket && c.BucketStart < endBucket).MinAsync(c => c.BucketStart, cancellationToken);
             states[i] = new KeyState(total, distinct, open, first);
         }
 
@@ -453,9 +504,13 @@ public sealed partial class AlertEvaluator(
 
         foreach (var (id, count, seen) in raised)
         {
-            var alert = await db.Alerts.SingleAsync(a => a.Id == id, cancellationToken);
-            alert.Count += count;
-            alert.LastSeen = seen > alert.LastSeen ? seen : alert.LastSeen;
+            // Resolved meanwhile (quiet, or by a person): the events stay in the counters, and open a new alert
+            // with the next matching event if the window still reaches the threshold.
+            if (await db.Alerts.SingleOrDefaultAsync(a => a.Id == id && a.ResolvedAt == null, cancellationToken) is { } alert)
+            {
+                alert.Count += count;
+                alert.LastSeen = seen > alert.LastSeen ? seen : alert.LastSeen;
+            }
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -463,6 +518,12 @@ public sealed partial class AlertEvaluator(
 
     private static NpgsqlParameter Values<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
         new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
+
+    [LoggerMessage(2, LogLevel.Warning, "A pending alert count could not be read and was dropped: {Error}")]
+    private partial void LogUnreadablePending(string error);
+
+    [LoggerMessage(3, LogLevel.Error, "The alert settings are invalid ({Error}); events are stored but not counted until they are fixed.")]
+    private partial void LogInvalidSettings(string error);
 
     [LoggerMessage(1, LogLevel.Warning, "Alert opened: {Severity} {RuleId} for '{Key}' ({Count} events), alert {AlertId}: {Description}")]
     private partial void LogAlertOpened(string severity, string ruleId, string key, long count, long alertId, string description);

@@ -37,18 +37,16 @@ public sealed partial class AlertMaintenance(
         using var timer = new PeriodicTimer(options.CurrentValue.MaintenanceInterval, time);
         do
         {
-            if (!options.CurrentValue.Enabled)
-            {
-                continue;
-            }
-
             try
             {
-                await RunOnceAsync(stoppingToken);
+                if (options.CurrentValue.Enabled)
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                // The database may be briefly unreachable; the next pass tries again.
+                // The database may be briefly unreachable, or the settings reloaded invalid; the next pass tries again.
                 LogPassFailed(exception);
             }
         }
@@ -72,7 +70,7 @@ public sealed partial class AlertMaintenance(
                 continue;
             }
 
-            var firing = await FiringAsync(db, rule, now, cancellationToken);
+            var (firing, unknown) = await FiringAsync(db, rule, now, cancellationToken);
             var unresolved = await db.Alerts.Where(a => a.RuleId == id && a.ResolvedAt == null).ToListAsync(cancellationToken);
             foreach (var (key, since) in firing.Where(f => unresolved.All(a => a.Key != f.Key)))
             {
@@ -88,6 +86,10 @@ public sealed partial class AlertMaintenance(
                 {
                     await db.Alerts.Where(a => a.Id == alert.Id && a.ResolvedAt == null).ExecuteUpdateAsync(a => a.SetProperty(x => x.LastSeen, now), cancellationToken);
                 }
+                else if (unknown.Any(prefix => alert.Key.StartsWith(prefix, StringComparison.Ordinal)))
+                {
+                    // The latest audit could not reach that service: neither holds nor ended; the alert stays as it is.
+                }
                 else if (await ResolveAsync(db, alert.Id, "system", "The condition no longer holds.", now, cancellationToken))
                 {
                     resolved++;
@@ -95,16 +97,31 @@ public sealed partial class AlertMaintenance(
             }
         }
 
-        // Event alerts that have gone quiet.
+        // Event alerts that have gone quiet (still quiet when resolved: a repeat counted meanwhile keeps it open).
         var quietBefore = now - settings.QuietPeriod;
         var quiet = await db.Alerts.Where(a => a.ResolvedAt == null && a.Kinds != "" && a.LastSeen < quietBefore).Select(a => a.Id).ToListAsync(cancellationToken);
         foreach (var id in quiet)
         {
-            if (await ResolveAsync(db, id, "system", $"No matching event for {settings.QuietPeriod}.", now, cancellationToken))
+            if (await ResolveAsync(db, id, "system", $"No matching event for {settings.QuietPeriod}.", now, cancellationToken, quietBefore))
             {
                 resolved++;
             }
         }
+
+        // Alerts of rules switched off or removed: nothing will resolve them otherwise.
+        var active = settings.Rules.Where(r => r.Value.Enabled).Select(r => r.Key).ToList();
+        var orphaned = await db.Alerts.Where(a => a.ResolvedAt == null && !active.Contains(a.RuleId)).Select(a => a.Id).ToListAsync(cancellationToken);
+        foreach (var id in orphaned)
+        {
+            if (await ResolveAsync(db, id, "system", "Its rule was switched off or removed.", now, cancellationToken))
+            {
+                resolved++;
+            }
+        }
+
+        // Resolved alerts past their retention, with their history and deliveries.
+        var resolvedBefore = now - settings.Retention;
+        await db.Alerts.Where(a => a.ResolvedAt != null && a.ResolvedAt < resolvedBefore).ExecuteDeleteAsync(cancellationToken);
 
         // Counts no window reaches any more.
         var longest = settings.Rules.Values.Select(r => r.Window).DefaultIfEmpty(TimeSpan.Zero).Max() + TimeSpan.FromMinutes(1);
@@ -120,10 +137,14 @@ public sealed partial class AlertMaintenance(
         return (opened, resolved);
     }
 
-    /// <summary>Resolves an unresolved alert, once whatever the replicas; false when it was already resolved.</summary>
-    public static async Task<bool> ResolveAsync(SecurityDbContext db, long id, string by, string? note, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves an unresolved alert (one last seen before <paramref name="quietBefore"/>, when given), once whatever
+    /// the replicas; false when it was already resolved, or seen again since.
+    /// </summary>
+    public static async Task<bool> ResolveAsync(SecurityDbContext db, long id, string by, string? note, DateTime now, CancellationToken cancellationToken, DateTime? quietBefore = null)
     {
-        var rows = await db.Alerts.Where(a => a.Id == id && a.ResolvedAt == null).ExecuteUpdateAsync(a => a
+        var quietUntil = quietBefore ?? DateTime.MaxValue;
+        var rows = await db.Alerts.Where(a => a.Id == id && a.ResolvedAt == null && (quietBefore == null || a.LastSeen < quietUntil)).ExecuteUpdateAsync(a => a
             .SetProperty(x => x.Status, AlertStatus.Resolved)
             .SetProperty(x => x.ResolvedAt, now)
             .SetProperty(x => x.ResolvedBy, by), cancellationToken);
@@ -153,8 +174,11 @@ public sealed partial class AlertMaintenance(
         }
     }
 
-    /// <summary>The keys for which a state rule's condition holds now, with since when (as far as known).</summary>
-    private async Task<Dictionary<string, DateTime>> FiringAsync(SecurityDbContext db, AlertRule rule, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The keys for which a state rule's condition holds now, with since when (as far as known); and the key
+    /// prefixes (a service the latest audit could not reach) for which it is unknown.
+    /// </summary>
+    private async Task<(Dictionary<string, DateTime> Firing, IReadOnlyList<string> Unknown)> FiringAsync(SecurityDbContext db, AlertRule rule, DateTime now, CancellationToken cancellationToken)
     {
         switch (rule.State)
         {
@@ -166,8 +190,8 @@ public sealed partial class AlertMaintenance(
                 var services = await db.ServiceStatuses.GroupBy(s => s.Service)
                     .Select(g => new { Service = g.Key, LastSeen = g.Max(s => s.LastSeen) })
                     .ToListAsync(cancellationToken);
-                return services.Where(s => s.LastSeen < silentBefore && s.LastSeen >= forgottenBefore)
-                    .ToDictionary(s => AlertRule.Clip(s.Service, AlertLimits.Key), s => s.LastSeen, StringComparer.Ordinal);
+                return (services.Where(s => s.LastSeen < silentBefore && s.LastSeen >= forgottenBefore)
+                    .ToDictionary(s => AlertRule.Clip(s.Service, AlertLimits.Key), s => s.LastSeen, StringComparer.Ordinal), []);
             }
 
             case "LimiterFallback":
@@ -178,10 +202,10 @@ public sealed partial class AlertMaintenance(
                     .Where(e => e.Kind == SecurityEventKinds.RateLimiterFallback && e.Timestamp >= since)
                     .Select(e => new { e.Service, e.Timestamp, e.Reason })
                     .ToListAsync(cancellationToken);
-                return switches.GroupBy(e => e.Service)
+                return (switches.GroupBy(e => e.Service)
                     .Select(g => g.OrderBy(e => e.Timestamp).Last())
                     .Where(last => last.Reason != "redis_restored" && now - last.Timestamp >= rule.For)
-                    .ToDictionary(last => AlertRule.Clip(last.Service, AlertLimits.Key), last => last.Timestamp, StringComparer.Ordinal);
+                    .ToDictionary(last => AlertRule.Clip(last.Service, AlertLimits.Key), last => last.Timestamp, StringComparer.Ordinal), []);
             }
 
             case "DependencyFinding":
@@ -190,10 +214,10 @@ public sealed partial class AlertMaintenance(
                 var run = await LatestRunAsync(db, cancellationToken);
                 var findings = run is null ? [] : await db.Set<AuditFinding>().Where(f => f.RunId == run.Id)
                     .Select(f => new { f.Service, f.Package, f.Version, f.AdvisoryId, f.Severity }).ToListAsync(cancellationToken);
-                return findings.Where(f => AlertEvaluator.Rank(f.Severity) >= minimum)
+                return (findings.Where(f => AlertEvaluator.Rank(f.Severity) >= minimum)
                     .Select(f => AlertRule.Clip($"{f.Service} | {f.Package} {f.Version} | {f.AdvisoryId}", AlertLimits.Key))
                     .Distinct(StringComparer.Ordinal)
-                    .ToDictionary(key => key, _ => run!.CompletedAt, StringComparer.Ordinal);
+                    .ToDictionary(key => key, _ => run!.CompletedAt, StringComparer.Ordinal), await UnreachableAsync(db, run, cancellationToken));
             }
 
             case "PostureDrift":
@@ -202,16 +226,21 @@ public sealed partial class AlertMaintenance(
                 var run = await LatestRunAsync(db, cancellationToken);
                 var checks = run is null ? [] : await db.Set<PostureCheck>().Where(c => c.RunId == run.Id && !c.Passed && c.Kind == CheckKinds.Setting)
                     .Select(c => new { c.Target, c.Category, c.Name, c.Severity }).ToListAsync(cancellationToken);
-                return checks.Where(c => AlertEvaluator.Rank(c.Severity) >= minimum)
+                return (checks.Where(c => AlertEvaluator.Rank(c.Severity) >= minimum)
                     .Select(c => AlertRule.Clip($"{c.Target} | {c.Category}/{c.Name}", AlertLimits.Key))
                     .Distinct(StringComparer.Ordinal)
-                    .ToDictionary(key => key, _ => run!.CompletedAt, StringComparer.Ordinal);
+                    .ToDictionary(key => key, _ => run!.CompletedAt, StringComparer.Ordinal), await UnreachableAsync(db, run, cancellationToken));
             }
 
             default:
-                return [];
+                return ([], []);
         }
     }
+
+    // Services the run could not read: what it says about them is unknown, not "no finding".
+    private static async Task<IReadOnlyList<string>> UnreachableAsync(SecurityDbContext db, AuditRun? run, CancellationToken cancellationToken) =>
+        run is null ? [] : (await db.Set<AuditedService>().Where(s => s.RunId == run.Id && !s.Reachable).Select(s => s.Service).ToListAsync(cancellationToken))
+            .Select(service => service + " | ").ToList();
 
     private static Task<AuditRun?> LatestRunAsync(SecurityDbContext db, CancellationToken cancellationToken) =>
         db.AuditRuns.OrderByDescending(r => r.CompletedAt).FirstOrDefaultAsync(cancellationToken);

@@ -12,9 +12,9 @@ using Microsoft.Extensions.Options;
 namespace MicroSecure.Dashboard.Alerts;
 
 /// <summary>
-/// Sends opened alerts to the configured webhooks, apart from ingestion: the collector only writes a pending
-/// delivery row in the batch's transaction, and this sender takes due rows, posts them signed, and records
-/// each attempt. A failed attempt is retried with a doubling delay up to <see cref="AlertOptions.MaxDeliveryAttempts"/>.
+/// Sends opened alerts to the configured webhooks, apart from ingestion: whoever opens an alert (the evaluator,
+/// the maintenance pass) writes a pending delivery row per endpoint with it, and this sender takes due rows,
+/// posts them signed, and records each attempt. A failed attempt is retried with a doubling delay up to <see cref="AlertOptions.MaxDeliveryAttempts"/>.
 /// Several replicas share the work: a row is taken with a conditional update (a lease), so one replica sends it
 /// at a time; a replica that dies mid-attempt leaves the lease to expire and another sends it again, which is
 /// why each delivery carries a stable id the receiver can de-duplicate on.
@@ -52,10 +52,23 @@ public sealed partial class AlertNotifier(
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                // The database may be briefly unreachable, or the settings reloaded invalid: the next poll tries again.
                 LogPassFailed(exception);
             }
 
-            await signals.WaitAsync(options.CurrentValue.DeliveryPollInterval, stoppingToken);
+            await signals.WaitAsync(PollInterval(), stoppingToken);
+        }
+    }
+
+    private TimeSpan PollInterval()
+    {
+        try
+        {
+            return options.CurrentValue.DeliveryPollInterval;
+        }
+        catch (OptionsValidationException)
+        {
+            return TimeSpan.FromSeconds(10);
         }
     }
 
@@ -149,11 +162,14 @@ public sealed partial class AlertNotifier(
         JsonSerializer.SerializeToUtf8Bytes(new WebhookPayload(
             "alert.opened",
             deliveryId,
-            sentAt,
+            Utc(sentAt),
             new WebhookAlert(alert.Id, alert.RuleId, alert.Severity, alert.Key, alert.Description, alert.Status, alert.Count,
-                alert.FirstSeen, alert.LastSeen, alert.OpenedAt,
+                Utc(alert.FirstSeen), Utc(alert.LastSeen), Utc(alert.OpenedAt),
                 alert.Kinds.Length == 0 ? [] : alert.Kinds.Split(','),
                 dashboard is null ? null : new Uri(dashboard, "/alerts#alert-" + alert.Id.ToString(CultureInfo.InvariantCulture)))), Json);
+
+    // SQLite gives times back without their kind; they are all UTC, and the JSON says so.
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     private async Task<(int? StatusCode, string? Error)> AttemptAsync(AlertOptions settings, AlertDelivery delivery, Alert alert, CancellationToken cancellationToken)
     {

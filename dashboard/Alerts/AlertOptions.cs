@@ -19,6 +19,10 @@ public sealed class AlertOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>Resolved alerts (with their history and deliveries) are deleted this long after they were resolved.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(400);
+
     /// <summary>How often state rules are checked, quiet alerts resolved and expired counters removed.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -9,10 +9,20 @@ public sealed class AlertQueries(SecurityDbContext db, TimeProvider time)
 {
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    /// <summary>Open alerts first, then acknowledged ones; the most severe and most recent first within each; with their deliveries.</summary>
+    /// <summary>The most unresolved alerts a page shows (the most recently seen); the page says how many there are in all.</summary>
+    public const int MaxShown = 500;
+
+    /// <summary>Unresolved alerts in all.</summary>
+    public Task<int> UnresolvedCountAsync(CancellationToken cancellationToken) => db.Alerts.CountAsync(a => a.ResolvedAt == null, cancellationToken);
+
+    /// <summary>
+    /// Open alerts first, then acknowledged ones; the most severe and most recent first within each; with their
+    /// deliveries. At most <see cref="MaxShown"/>, the most recently seen, so a storm of alerts cannot stall the page.
+    /// </summary>
     public async Task<IReadOnlyList<Alert>> UnresolvedAsync(CancellationToken cancellationToken)
     {
-        var alerts = await db.Alerts.AsNoTracking().Include(a => a.Deliveries).Where(a => a.ResolvedAt == null).ToListAsync(cancellationToken);
+        var alerts = await db.Alerts.AsNoTracking().Include(a => a.Deliveries).Where(a => a.ResolvedAt == null)
+            .OrderByDescending(a => a.LastSeen).Take(MaxShown).ToListAsync(cancellationToken);
         return [.. alerts
             .OrderBy(a => a.Status == AlertStatus.Open ? 0 : 1)
             .ThenByDescending(a => AlertEvaluator.Rank(a.Severity))

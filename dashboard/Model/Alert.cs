@@ -25,7 +25,7 @@ public sealed class Alert
     /// <summary><see cref="AlertStatus"/>.</summary>
     public required string Status { get; set; }
 
-    /// <summary>Matching events (their counts summed) since the alert's window began; for state rules, how often it was seen to hold.</summary>
+    /// <summary>Matching events (their counts summed) since the alert's window began; 1 for state rules (their last-seen time moves instead).</summary>
     public long Count { get; set; }
 
     /// <summary>The earliest event counted when it opened (the start of its window), in UTC.</summary>

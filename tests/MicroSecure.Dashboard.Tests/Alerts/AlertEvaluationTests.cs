@@ -93,6 +93,34 @@ public sealed class AlertEvaluationTests
         Assert.Equal((Address, 13L), (alert.Key, alert.Count));
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task ALateBatch_IsJudgedByItsOwnWindow_AndAnUnreadablePendingRow_BlocksNothing(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        await using var alerts = Alerting.Services(store, Alerting.Options());
+        var ct = TestContext.Current.CancellationToken;
+        await using (var db = store.NewContext())
+        {
+            await db.Database.ExecuteSqlAsync($"""INSERT INTO "alert_pending" ("counts") VALUES ({"not json"})""", ct);
+        }
+
+        // Three failures now, then two delivered late from two hours ago: neither window holds five.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 3).Select(i => SignIn(Now.AddSeconds(-i), "late-1"))]);
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 2).Select(i => SignIn(Now.AddHours(-2).AddSeconds(-i), "late-1"))]);
+        await using (var db = store.NewContext())
+        {
+            Assert.Empty(await db.Alerts.ToListAsync(ct));
+            Assert.Equal(0, await db.AlertPending.CountAsync(ct));
+        }
+
+        // Two more now: five within ten minutes.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 2).Select(i => SignIn(Now.AddSeconds(-10 - i), "late-1"))]);
+        await using var check = store.NewContext();
+        var alert = await check.Alerts.SingleAsync(ct);
+        Assert.Equal(("late-1", 5L), (alert.Key, alert.Count));
+    }
+
     [Fact]
     public async Task ManyReplicasStoringAtOnce_OpenOneAlertPerKey_AndCountEveryEventOnce()
     {
