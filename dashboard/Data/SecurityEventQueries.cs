@@ -19,11 +19,16 @@ public sealed record TimeWindow(string Key, string Label, TimeSpan Length, TimeS
 }
 
 /// <summary>Which events a list, a feed or an export shows; every part optional.</summary>
-public sealed record EventFilter(string? Kind = null, string? Service = null, string? Severity = null, DateTime? From = null, DateTime? To = null)
+public sealed record EventFilter(
+    string? Kind = null, string? Service = null, string? Severity = null, DateTime? From = null, DateTime? To = null, string? ClientIp = null, string? Subject = null)
 {
     public bool Matches(SecurityEvent e) =>
         (Kind is null || e.Kind == Kind) && (Service is null || e.Service == Service) && (Severity is null || e.Severity == Severity)
-        && (From is null || e.Timestamp >= From) && (To is null || e.Timestamp < To);
+        && (From is null || e.Timestamp >= From) && (To is null || e.Timestamp < To)
+        && (ClientIp is null || e.ClientIp == ClientIp) && (Subject is null || e.Subject == Subject);
+
+    /// <summary>A client address or subject as a filter: null when absent or longer than the field can be.</summary>
+    public static string? Field(string? value, int limit) => value is { Length: > 0 } && value.Length <= limit ? value : null;
 }
 
 public sealed record KindTotal(string Kind, long Current, long Previous)
@@ -185,6 +190,16 @@ public sealed class SecurityEventQueries(SecurityDbContext db, TimeProvider time
         if (filter.To is { } to)
         {
             events = events.Where(e => e.Timestamp < to);
+        }
+
+        if (filter.ClientIp is { } clientIp)
+        {
+            events = events.Where(e => e.ClientIp == clientIp);
+        }
+
+        if (filter.Subject is { } subject)
+        {
+            events = events.Where(e => e.Subject == subject);
         }
 
         return events;

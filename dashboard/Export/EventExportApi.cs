@@ -40,12 +40,15 @@ public static class EventExportApi
             ["severity"] = filter.Severity,
             ["from"] = filter.From?.ToString("O", CultureInfo.InvariantCulture),
             ["to"] = filter.To?.ToString("O", CultureInfo.InvariantCulture),
+            ["clientIp"] = filter.ClientIp,
+            ["subject"] = filter.Subject,
         };
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(Path, query.Where(q => q.Value is not null));
     }
 
     public static Results<PushStreamHttpResult, ValidationProblem> ExportAsync(
-        string? kind, string? service, string? severity, DateTimeOffset? from, DateTimeOffset? to, SecurityEventQueries queries, HttpContext context)
+        string? kind, string? service, string? severity, DateTimeOffset? from, DateTimeOffset? to, string? clientIp, string? subject,
+        SecurityEventQueries queries, HttpContext context)
     {
         var errors = new Dictionary<string, string[]>();
         if (kind is not null && !SecurityEventValidator.Kinds.Contains(kind))
@@ -63,6 +66,16 @@ public static class EventExportApi
             errors["service"] = ["Not a service name."];
         }
 
+        if (clientIp is not null && EventFilter.Field(clientIp, SecurityEventLimits.ClientIp) is null)
+        {
+            errors["clientIp"] = [$"At most {SecurityEventLimits.ClientIp} characters."];
+        }
+
+        if (subject is not null && EventFilter.Field(subject, SecurityEventLimits.Subject) is null)
+        {
+            errors["subject"] = [$"At most {SecurityEventLimits.Subject} characters."];
+        }
+
         if (from is not null && to is not null && from >= to)
         {
             errors["to"] = ["Must be later than 'from'."];
@@ -73,7 +86,7 @@ public static class EventExportApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var filter = new EventFilter(kind, service, severity, from?.UtcDateTime, to?.UtcDateTime);
+        var filter = new EventFilter(kind, service, severity, from?.UtcDateTime, to?.UtcDateTime, clientIp, subject);
         var name = string.Create(CultureInfo.InvariantCulture, $"security-events-{queries.Now:yyyyMMdd-HHmmss}.csv");
         // A client that goes away stops the export: the query and the writes end with the request.
         var aborted = context.RequestAborted;

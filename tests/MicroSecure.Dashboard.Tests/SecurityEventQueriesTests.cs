@@ -12,6 +12,35 @@ public sealed class SecurityEventQueriesTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task TheLatestEvents_FilterByAddressAndSubject_AsAnAlertsEventsLinkAsks(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        var ct = TestContext.Current.CancellationToken;
+        var events = new[]
+        {
+            Events.Make(Now.AddMinutes(-1), kind: "LoginFailed", subject: "acct-1", clientIp: "198.51.100.1"),
+            Events.Make(Now.AddMinutes(-2), kind: "LoginFailed", subject: "acct-2", clientIp: "198.51.100.1"),
+            Events.Make(Now.AddMinutes(-3), kind: "LoginFailed", subject: "acct-1", clientIp: "198.51.100.2"),
+            Events.Make(Now.AddMinutes(-4), kind: "AuthenticationFailed", subject: "acct-1", clientIp: "198.51.100.1"),
+        };
+        await using (var db = store.NewContext())
+        {
+            await new SecurityEventStore(db).StoreAsync(events, ct);
+        }
+
+        await using var context = store.NewContext();
+        var queries = new SecurityEventQueries(context, new FixedClock(new DateTimeOffset(Now)));
+        var byAccount = new EventFilter(Kind: "LoginFailed", Subject: "acct-1");
+        var byAddress = new EventFilter(Kind: "LoginFailed", ClientIp: "198.51.100.1");
+
+        Assert.Equal([events[0].Id, events[2].Id], (await queries.LatestAsync(byAccount, 10, ct)).Select(e => e.Id));
+        Assert.Equal([events[0].Id, events[1].Id], (await queries.LatestAsync(byAddress, 10, ct)).Select(e => e.Id));
+        Assert.Equal([true, false, true, false], events.Select(byAccount.Matches));
+        Assert.Null(EventFilter.Field(new string('1', SecurityEventLimits.ClientIp + 1), SecurityEventLimits.ClientIp));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task TheOverview_SumsCountsPerKind_AgainstThePreviousWindow_WithBreakdowns(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);

@@ -47,6 +47,14 @@ public abstract partial class AppHostTests<TFixture>
         Assert.Contains("default: delivered", await row.GetByTestId("alert-deliveries").InnerTextAsync(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(DashboardBrowser.ScreenshotFolder, $"{Mode}-alerts.png"), FullPage = true });
 
+        // The alert's events link opens the live feed filtered to its kind and its account: the victim's failures only.
+        var events = await browser.NewPageAsync();
+        await events.GotoAsync(new Uri(Fixture.DashboardUrl, (await row.GetByTestId("alert-events").First.GetAttributeAsync("href"))!).ToString());
+        await events.GetByTestId("filter-subject").WaitForAsync();
+        await events.Locator("tr.event-row").First.WaitForAsync();
+        Assert.Equal(0, await events.Locator($"tr.event-row:not([data-subject='{victim}'])").CountAsync());
+        Assert.Equal(0, await events.Locator("tr.event-row:not([data-kind=LoginFailed])").CountAsync());
+
         // A post with the administrator's session cookie but without the page's antiforgery token is refused.
         var id = (await row.GetAttributeAsync("id"))!["alert-".Length..];
         var forged = await page.APIRequest.PostAsync(new Uri(Fixture.DashboardUrl, $"/alerts/{id}/acknowledge").ToString(), new APIRequestContextOptions { MaxRedirects = 0 });
