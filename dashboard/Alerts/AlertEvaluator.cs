@@ -243,7 +243,7 @@ public sealed partial class AlertEvaluator(
         alert.Changes.Add(new AlertChange { Action = "opened", By = "system", At = now });
         foreach (var (name, webhook) in settings.Webhooks.OrderBy(w => w.Key, StringComparer.Ordinal))
         {
-            if (Rank(rule.Severity) >= Rank(webhook.MinimumSeverity))
+            if (SeverityOrder.Rank(rule.Severity) >= SeverityOrder.Rank(webhook.MinimumSeverity))
             {
                 alert.Deliveries.Add(new AlertDelivery { Endpoint = name, Status = DeliveryStatus.Pending, CreatedAt = now, NextAttemptAt = now });
             }
@@ -251,9 +251,6 @@ public sealed partial class AlertEvaluator(
 
         return alert;
     }
-
-    /// <summary>Low 0 … Critical 3; anything else below Low.</summary>
-    public static int Rank(string severity) => Array.IndexOf(AlertRule.Severities, severity);
 
 
     /// <summary>What the batch brings to one rule and key.</summary>

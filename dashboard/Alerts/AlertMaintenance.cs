@@ -210,11 +210,11 @@ public sealed partial class AlertMaintenance(
 
             case "DependencyFinding":
             {
-                var minimum = AlertEvaluator.Rank(rule.MinimumSeverity);
+                var minimum = SeverityOrder.Rank(rule.MinimumSeverity);
                 var run = await LatestRunAsync(db, cancellationToken);
                 var findings = run is null ? [] : await db.Set<AuditFinding>().Where(f => f.RunId == run.Id)
                     .Select(f => new { f.Service, f.Package, f.Version, f.AdvisoryId, f.Severity }).ToListAsync(cancellationToken);
-                return (findings.Where(f => AlertEvaluator.Rank(f.Severity) >= minimum)
+                return (findings.Where(f => SeverityOrder.Rank(f.Severity) >= minimum)
                     .Select(f => AlertRule.Clip($"{f.Service} | {f.Package} {f.Version} | {f.AdvisoryId}", AlertLimits.Key))
                     .Distinct(StringComparer.Ordinal)
                     .ToDictionary(key => key, _ => run!.CompletedAt, StringComparer.Ordinal), await UnreachableAsync(db, run, cancellationToken));
@@ -222,11 +222,11 @@ public sealed partial class AlertMaintenance(
 
             case "PostureDrift":
             {
-                var minimum = AlertEvaluator.Rank(rule.MinimumSeverity);
+                var minimum = SeverityOrder.Rank(rule.MinimumSeverity);
                 var run = await LatestRunAsync(db, cancellationToken);
                 var checks = run is null ? [] : await db.Set<PostureCheck>().Where(c => c.RunId == run.Id && !c.Passed && c.Kind == CheckKinds.Setting)
                     .Select(c => new { c.Target, c.Category, c.Name, c.Severity }).ToListAsync(cancellationToken);
-                return (checks.Where(c => AlertEvaluator.Rank(c.Severity) >= minimum)
+                return (checks.Where(c => SeverityOrder.Rank(c.Severity) >= minimum)
                     .Select(c => AlertRule.Clip($"{c.Target} | {c.Category}/{c.Name}", AlertLimits.Key))
                     .Distinct(StringComparer.Ordinal)
                     .ToDictionary(key => key, _ => run!.CompletedAt, StringComparer.Ordinal), await UnreachableAsync(db, run, cancellationToken));

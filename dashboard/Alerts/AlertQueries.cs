@@ -25,7 +25,7 @@ public sealed class AlertQueries(SecurityDbContext db, TimeProvider time)
             .OrderByDescending(a => a.LastSeen).Take(MaxShown).ToListAsync(cancellationToken);
         return [.. alerts
             .OrderBy(a => a.Status == AlertStatus.Open ? 0 : 1)
-            .ThenByDescending(a => AlertEvaluator.Rank(a.Severity))
+            .ThenByDescending(a => SeverityOrder.Rank(a.Severity))
             .ThenByDescending(a => a.LastSeen)];
     }
 

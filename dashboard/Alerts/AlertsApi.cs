@@ -35,6 +35,6 @@ public static class AlertsApi
     private static string Who(HttpContext context)
     {
         var name = context.User.Identity?.Name ?? context.User.FindFirst("sub")?.Value ?? "unknown";
-        return name.Length > Data.AlertLimits.By ? name[..Data.AlertLimits.By] : name;
+        return AlertRule.Clip(name, Data.AlertLimits.By);
     }
 }

@@ -5,14 +5,7 @@ namespace MicroSecure.Dashboard.Components.Widgets;
 /// <summary>How the pages order and colour severities (events', advisories' and drift's share the names).</summary>
 public static class SeverityStyle
 {
-    public static int Rank(string severity) => severity switch
-    {
-        "Critical" => 4,
-        "High" => 3,
-        "Medium" => 2,
-        "Low" => 1,
-        _ => 0,
-    };
+    public static int Rank(string severity) => Model.SeverityOrder.Rank(severity);
 
     public static Color Color(string severity) => severity switch
     {

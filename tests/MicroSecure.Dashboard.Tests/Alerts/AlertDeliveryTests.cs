@@ -22,7 +22,7 @@ public sealed class AlertDeliveryTests
         var options = Alerting.Options(receiver: receiver.Url);
         options.FirstRetryDelay = TimeSpan.FromMilliseconds(200);
         var ct = TestContext.Current.CancellationToken;
-        await using var services = Services(store, options);
+        await using var services = Alerting.Services(store, options);
         var notifier = services.GetRequiredService<AlertNotifier>();
         var alertId = await OpenBruteForceAlertAsync(store, services, "victim-1");
 
@@ -81,7 +81,7 @@ public sealed class AlertDeliveryTests
         var options = Alerting.Options(receiver: receiver.Url);
         options.DeliveryTimeout = TimeSpan.FromSeconds(30);
         options.DeliveryPollInterval = TimeSpan.FromMilliseconds(100);
-        await using var services = Services(store, options);
+        await using var services = Alerting.Services(store, options);
         var notifier = services.GetRequiredService<AlertNotifier>();
         await notifier.StartAsync(ct);
         try
@@ -122,7 +122,7 @@ public sealed class AlertDeliveryTests
         await using var store = await SecurityStore.CreateAsync(provider);
         var options = Alerting.Options();
         var clock = new FixedClock(DateTimeOffset.UtcNow);
-        await using var services = Services(store, options, clock);
+        await using var services = Alerting.Services(store, options, clock);
         var ct = TestContext.Current.CancellationToken;
         var handled = await OpenBruteForceAlertAsync(store, services, "handled");
         var quiet = await OpenBruteForceAlertAsync(store, services, "quiet");
@@ -161,8 +161,8 @@ public sealed class AlertDeliveryTests
         await using var store = await SecurityStore.CreateAsync("postgres");
         var options = Alerting.Options();
         var clock = new FixedClock(DateTimeOffset.UtcNow);
-        await using var replicaA = Services(store, options, clock);
-        await using var replicaB = Services(store, options, clock);
+        await using var replicaA = Alerting.Services(store, options, clock);
+        await using var replicaB = Alerting.Services(store, options, clock);
         var ct = TestContext.Current.CancellationToken;
         var (maintenanceA, maintenanceB) = (replicaA.GetRequiredService<AlertMaintenance>(), replicaB.GetRequiredService<AlertMaintenance>());
         var now = clock.Now.UtcDateTime;
@@ -212,9 +212,6 @@ public sealed class AlertDeliveryTests
         var silent = await check.Alerts.SingleAsync(a => a.RuleId == "service-silent", ct);
         Assert.Equal((AlertStatus.Resolved, "system"), (silent.Status, silent.ResolvedBy));
     }
-
-    private static ServiceProvider Services(SecurityStore store, AlertOptions options, TimeProvider? time = null) =>
-        Alerting.Services(store, options, time);
 
     /// <summary>Ten wrong passwords for <paramref name="account"/> (with no address, so no other rule counts them): one brute-force alert; returns its id.</summary>
     private static async Task<long> OpenBruteForceAlertAsync(SecurityStore store, IServiceProvider replica, string account)
