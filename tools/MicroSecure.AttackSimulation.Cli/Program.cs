@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using MicroSecure.AttackSimulation;
+
+// microsecure-attack: sends the attack scenarios through one gateway and reports, per scenario, whether it was
+// blocked and (with --dashboard) whether the dashboard stored the security event it should have. Exit codes:
+// 0 nothing at or above --fail-on, 1 findings at or above it, 2 wrong usage, 3 scenarios that could not run.
+const string Usage = """
+    usage: microsecure-attack --gateway <URL> [--dashboard <URL>] [--scenario <id>]... [--fail-on pass-through|blind-spot]
+                              [--sarif <file>] [--csv <file>] [--interval <ms>] [--evidence-timeout <s>]
+      --gateway <URL>     the only address attacked (its scheme, host and port; paths are the scenarios' own)
+      --dashboard <URL>   where to read the stored events back (the export, scope security:read); the bearer token
+                          comes from the MICROSECURE_ATTACK_TOKEN variable, never an argument. Without it, only
+                          blocking is judged and --fail-on blind-spot is refused
+      --fail-on           pass-through: exit 1 when an attack got through; blind-spot: also when one was blocked but
+                          not recorded (or recorded with the wrong reason)
+      --list              print the scenarios and exit
+    """;
+
+string? gateway = null, dashboard = null, failOn = null, sarif = null, csv = null;
+var only = new List<string>();
+var options = new AttackRunOptions();
+var evidenceTimeout = TimeSpan.FromSeconds(60);
+for (var i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+    try
+    {
+        switch (args[i])
+        {
+            case "--gateway": gateway = Next(); break;
+            case "--dashboard": dashboard = Next(); break;
+            case "--scenario": only.Add(Next()); break;
+            case "--fail-on": failOn = Next(); break;
+            case "--sarif": sarif = Next(); break;
+            case "--csv": csv = Next(); break;
+            case "--interval": options.RequestInterval = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+            case "--evidence-timeout": evidenceTimeout = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+            case "--list":
+                foreach (var s in AttackScenarios.All)
+                {
+                    Console.WriteLine($"{s.Id,-32} {s.Category.Id}  {s.Title}");
+                }
+
+                return 0;
+            case "-h" or "--help": Console.WriteLine(Usage); return 0;
+            default: throw new ArgumentException($"Unknown option {args[i]}.");
+        }
+    }
+    catch (Exception exception) when (exception is ArgumentException or FormatException or OverflowException)
+    {
+        Console.Error.WriteLine(exception.Message + Environment.NewLine + Usage);
+        return 2;
+    }
+}
+
+var token = Environment.GetEnvironmentVariable("MICROSECURE_ATTACK_TOKEN");
+var unknown = only.Where(id => AttackScenarios.Find(id) is null).ToArray();
+if (!Uri.TryCreate(gateway, UriKind.Absolute, out var gatewayUri) || gatewayUri.Scheme is not ("http" or "https")
+    || (dashboard is not null && !Uri.TryCreate(dashboard, UriKind.Absolute, out _))
+    || failOn is not (null or "pass-through" or "blind-spot") || unknown.Length > 0)
+{
+    Console.Error.WriteLine((unknown.Length > 0 ? $"Unknown scenario: {string.Join(", ", unknown)}.{Environment.NewLine}" : "") + Usage);
+    return 2;
+}
+
+if (failOn == "blind-spot" && (dashboard is null || string.IsNullOrEmpty(token)))
+{
+    Console.Error.WriteLine("--fail-on blind-spot needs --dashboard and MICROSECURE_ATTACK_TOKEN: without the stored events nothing can be judged recorded.");
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+// Redirects are never followed: a scenario judges the gateway's own answer.
+using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
+var target = new AttackTarget(http, gatewayUri, options);
+var scenarios = only.Count == 0 ? AttackScenarios.All : [.. AttackScenarios.All.Where(s => only.Contains(s.Id))];
+var started = DateTimeOffset.UtcNow;
+IReadOnlyList<ScenarioResult> results;
+try
+{
+    results = await AttackRunner.RunAsync(target, scenarios,
+        new SynchronousProgress(p => Console.Error.WriteLine($"[{p.Current}/{p.Total}] {p.Scenario.Id}")), TimeProvider.System, cancel.Token);
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("Cancelled.");
+    return 2;
+}
+
+IReadOnlyList<CoverageResult> coverage;
+if (dashboard is not null && !string.IsNullOrEmpty(token))
+{
+    var events = new DashboardEvents(http, new Uri(dashboard), token);
+    var deadline = DateTimeOffset.UtcNow + evidenceTimeout;
+    IReadOnlyList<RecordedEvent> stored = [];
+    while (true)
+    {
+        try
+        {
+            stored = await events.ReadAsync(started.AddMinutes(-1), cancel.Token);
+        }
+        catch (HttpRequestException exception)
+        {
+            Console.Error.WriteLine($"The dashboard's events could not be read: {exception.Message}");
+            return 3;
+        }
+
+        // Services export their events within seconds; wait for the stragglers, not forever.
+        if (DetectionCoverage.IsComplete(results, stored) || DateTimeOffset.UtcNow >= deadline)
+        {
+            break;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(7), cancel.Token);
+    }
+
+    coverage = DetectionCoverage.Judge(results, stored);
+}
+else
+{
+    coverage = DetectionCoverage.JudgeBlockingOnly(results);
+}
+
+var finished = DateTimeOffset.UtcNow;
+foreach (var row in coverage)
+{
+    Console.WriteLine($"{row.Verdict,-12} {row.Result.Scenario.Id,-32} {AttackReports.Message(row)}");
+}
+
+Console.WriteLine($"{coverage.Count(c => c.Verdict is AttackVerdict.Defended or AttackVerdict.Blocked)} of {coverage.Count} defended; "
+    + $"{coverage.Count(c => c.Verdict == AttackVerdict.PassThrough)} passed through, "
+    + $"{coverage.Count(c => c.Verdict is AttackVerdict.BlindSpot or AttackVerdict.WrongReason)} blind spots, "
+    + $"{coverage.Count(c => c.Verdict == AttackVerdict.Error)} could not run.");
+
+if (sarif is not null)
+{
+    await using var file = File.Create(sarif);
+    AttackReports.WriteSarif(coverage, target.Gateway, started, finished, file);
+}
+
+if (csv is not null)
+{
+    await using var file = new StreamWriter(csv);
+    await AttackReports.WriteCsvAsync(coverage, file);
+}
+
+if (coverage.Any(c => c.Verdict == AttackVerdict.PassThrough) && failOn is not null)
+{
+    return 1;
+}
+
+if (failOn == "blind-spot" && coverage.Any(c => c.Verdict is AttackVerdict.BlindSpot or AttackVerdict.WrongReason))
+{
+    return 1;
+}
+
+return coverage.Any(c => c.Verdict == AttackVerdict.Error) ? 3 : 0;
+
+/// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+internal sealed class SynchronousProgress(Action<AttackProgress> report) : IProgress<AttackProgress>
+{
+    public void Report(AttackProgress value) => report(value);
+}
+
+/// <summary>The dashboard's stored events since a moment, read through its CSV export with a bearer token.</summary>
+internal sealed class DashboardEvents(HttpClient http, Uri dashboard, string token)
+{
+    public async Task<IReadOnlyList<RecordedEvent>> ReadAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var address = new Uri(dashboard, "/api/security-events/export.csv?from=" + Uri.EscapeDataString(since.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)));
+        using var request = new HttpRequestMessage(HttpMethod.Get, address);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        return await EventCsv.ReadAsync(reader, cancellationToken);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net.Sockets;
+
+namespace MicroSecure.AttackSimulation;
+
+/// <summary>How a run paces itself.</summary>
+public sealed class AttackRunOptions
+{
+    /// <summary>At least this long between two requests: a run is a handful of requests a second, never a flood.</summary>
+    public TimeSpan RequestInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait for one answer (the slow-body scenario needs about ten seconds).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Where a run is: the scenario being sent (1-based) of how many.</summary>
+public readonly record struct AttackProgress(int Current, int Total, AttackScenario Scenario);
+
+/// <summary>One scenario as sent: its outcome, or why it could not be judged, and the trace ids of its requests.</summary>
+public sealed record ScenarioResult(
+    AttackScenario Scenario,
+    AttackOutcome? Outcome,
+    string? Error,
+    IReadOnlyList<string> TraceIds,
+    DateTimeOffset Started,
+    DateTimeOffset Finished);
+
+/// <summary>
+/// Sends scenarios one after another (never two at once) against one <see cref="AttackTarget"/>. A scenario
+/// that fails to complete (the gateway unreachable, an answer too late) is recorded as an error and the run
+/// goes on; cancelling stops it between two requests.
+/// </summary>
+public static class AttackRunner
+{
+    public static async Task<IReadOnlyList<ScenarioResult>> RunAsync(
+        AttackTarget target, IReadOnlyList<AttackScenario> scenarios, IProgress<AttackProgress>? progress, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(scenarios);
+        ArgumentNullException.ThrowIfNull(time);
+
+        var results = new List<ScenarioResult>(scenarios.Count);
+        for (var i = 0; i < scenarios.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var scenario = scenarios[i];
+            progress?.Report(new AttackProgress(i + 1, scenarios.Count, scenario));
+            var started = time.GetUtcNow();
+            AttackOutcome? outcome = null;
+            string? error = null;
+            try
+            {
+                outcome = await scenario.ExecuteAsync(target, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsFailureToReach(exception))
+            {
+                error = Describe(exception);
+            }
+
+            results.Add(new ScenarioResult(scenario, outcome, error, target.TakeTraceIds(), started, time.GetUtcNow()));
+        }
+
+        return results;
+    }
+
+    private static bool IsFailureToReach(Exception exception) =>
+        exception is HttpRequestException or OperationCanceledException or IOException or SocketException or InvalidOperationException
+            or System.Text.Json.JsonException or KeyNotFoundException or FormatException;
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        OperationCanceledException => "No answer in time.",
+        HttpRequestException { StatusCode: { } status } => $"The gateway answered {(int)status} where the scenario needed a success (discovery or key set).",
+        HttpRequestException http => $"The gateway could not be reached ({http.HttpRequestError}).",
+        KeyNotFoundException or System.Text.Json.JsonException or FormatException => "The issuer's discovery document or key set could not be read.",
+        _ => exception.Message,
+    };
+}

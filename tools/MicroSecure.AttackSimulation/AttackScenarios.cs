@@ -1,0 +1,341 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace MicroSecure.AttackSimulation;
+
+/// <summary>
+/// The attacks a run sends, one or a few requests each, grouped by OWASP API Security Top 10 (2023) category.
+/// Each needs nothing but the gateway's address: no account, no secret, no data of anyone's. They read, and
+/// the few that write are refused before anything is stored.
+/// </summary>
+public static class AttackScenarios
+{
+    /// <summary>A route that needs a valid access token (listing one's own orders).</summary>
+    public const string ProtectedPath = "/api/orders";
+
+    /// <summary>An anonymous read (the catalogue).</summary>
+    public const string AnonymousPath = "/api/catalog/products";
+
+    /// <summary>An anonymous route that reads a form body (the token endpoint).</summary>
+    public const string FormPath = "/connect/token";
+
+    /// <summary>Where hostile names and origins point: a reserved name that never resolves.</summary>
+    public const string AttackerHost = "attacker.invalid";
+
+    private const string Kind401 = "AuthenticationFailed";
+
+    /// <summary>Every scenario, in the order a run sends them.</summary>
+    public static IReadOnlyList<AttackScenario> All { get; } =
+    [
+        ..TokenScenarios(),
+        ..MisconfigurationScenarios(),
+        ..ResourceScenarios(),
+    ];
+
+    /// <summary>The scenario with <paramref name="id"/>, or null.</summary>
+    public static AttackScenario? Find(string id) => All.FirstOrDefault(s => s.Id == id);
+
+    private static IEnumerable<AttackScenario> TokenScenarios()
+    {
+        yield return Token("token-alg-none", "Unsigned token (alg: none)",
+            "A bearer token whose header says alg none, with no signature.",
+            (tokens, ct) => tokens.UnsignedAsync(ct), "alg_not_allowed");
+        yield return Token("token-hmac-confusion", "Algorithm confusion (HS256 keyed with the issuer's public key)",
+            "A bearer token signed HS256 with the issuer's published RSA key as the HMAC secret.",
+            (tokens, ct) => tokens.HmacWithIssuerPublicKeyAsync(ct), "alg_not_allowed");
+        yield return Token("token-embedded-jwk", "Token carrying its own key (jwk header)",
+            "A bearer token signed with the attacker's key, which its header offers as jwk.",
+            (tokens, ct) => tokens.EmbeddedKeyAsync(ct), "embedded_key");
+        yield return Token("token-remote-jku", "Token pointing to a remote key set (jku header)",
+            "A bearer token signed with the attacker's key, whose header points to a key set on the attacker's host.",
+            (tokens, ct) => tokens.RemoteKeySetAsync(ct), "embedded_key");
+        yield return Token("token-foreign-issuer", "Token from a foreign issuer",
+            "A well-formed bearer token issued and signed by another issuer.",
+            (tokens, ct) => tokens.ForeignIssuerAsync(ct), "unknown_key", "wrong_issuer", "bad_signature");
+        yield return Token("token-tampered", "Tampered token (claims edited, real key id)",
+            "A bearer token naming the real issuer and key id, with an admin role added, signed by the attacker.",
+            (tokens, ct) => tokens.TamperedAsync(expired: false, audience: null, ct), "bad_signature");
+        yield return Token("token-expired", "Expired token",
+            "A bearer token that expired two hours ago, naming the real issuer and key id.",
+            (tokens, ct) => tokens.TamperedAsync(expired: true, audience: null, ct), "token_expired", "bad_signature");
+        yield return Token("token-wrong-audience", "Token for another audience",
+            "A bearer token meant for another API (aud: billing-api), naming the real issuer and key id.",
+            (tokens, ct) => tokens.TamperedAsync(expired: false, audience: "billing-api", ct), "wrong_audience", "bad_signature");
+        yield return Token("token-oversized", "Oversized token",
+            "A 16 KB bearer token (claims padded), meant to make validation expensive.",
+            (tokens, ct) => tokens.OversizedAsync(16 * 1024, ct), "token_too_large");
+        yield return Token("token-malformed", "Malformed token",
+            "A bearer value that is not a compact JWS (two segments, not base64url).",
+            (_, _) => Task.FromResult("not-a.jwt!"), "malformed");
+    }
+
+    private static IEnumerable<AttackScenario> MisconfigurationScenarios()
+    {
+        var misconfiguration = AttackCategory.SecurityMisconfiguration;
+        yield return new AttackScenario
+        {
+            Id = "host-header-hostile",
+            Category = misconfiguration,
+            Title = "Hostile Host header",
+            Sends = $"GET {AnonymousPath} with Host: {AttackerHost}.",
+            BlockedWhen = "400, before any service builds a link or a cache key from the name.",
+            Expected = new("SuspiciousRequest", "host_not_allowed"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath, r => r.Headers.Host = AttackerHost, ct).ConfigureAwait(false);
+                return Judge(response, response.StatusCode == HttpStatusCode.BadRequest, "the hostile name was refused", "the hostile name was served");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "host-header-forwarded",
+            Category = misconfiguration,
+            Title = "Forwarded host poisoning",
+            Sends = $"GET /.well-known/openid-configuration with X-Forwarded-Host: {AttackerHost} and Forwarded: host={AttackerHost}.",
+            BlockedWhen = "The discovery document names no endpoint on the attacker's host (the forwarded name is not believed).",
+            ExecuteAsync = async (target, ct) =>
+            {
+                using var response = await target.SendAsync(HttpMethod.Get, "/.well-known/openid-configuration", r =>
+                {
+                    r.Headers.TryAddWithoutValidation("X-Forwarded-Host", AttackerHost);
+                    r.Headers.TryAddWithoutValidation("Forwarded", $"host={AttackerHost};proto=https");
+                }, ct).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                return Judge(response, !body.Contains(AttackerHost, StringComparison.OrdinalIgnoreCase),
+                    "no address in the answer names the attacker's host", "the answer links to the attacker's host");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "cors-foreign-preflight",
+            Category = misconfiguration,
+            Title = "CORS preflight from a foreign origin",
+            Sends = $"OPTIONS {ProtectedPath} with Origin: https://{AttackerHost}, asking to POST with Authorization.",
+            BlockedWhen = "No Access-Control-Allow-Origin in the answer: a browser then refuses the call.",
+            Expected = new("SuspiciousRequest", "cors_origin_denied"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                using var response = await target.SendAsync(HttpMethod.Options, ProtectedPath, r =>
+                {
+                    r.Headers.TryAddWithoutValidation("Origin", $"https://{AttackerHost}");
+                    r.Headers.TryAddWithoutValidation("Access-Control-Request-Method", "POST");
+                    r.Headers.TryAddWithoutValidation("Access-Control-Request-Headers", "authorization,content-type");
+                }, ct).ConfigureAwait(false);
+                return JudgeCors(response);
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "cors-foreign-read",
+            Category = misconfiguration,
+            Title = "Cross-origin read from a foreign origin",
+            Sends = $"GET {AnonymousPath} with Origin: https://{AttackerHost}.",
+            BlockedWhen = "No Access-Control-Allow-Origin in the answer: the foreign page cannot read it.",
+            Expected = new("SuspiciousRequest", "cors_origin_denied"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath,
+                    r => r.Headers.TryAddWithoutValidation("Origin", $"https://{AttackerHost}"), ct).ConfigureAwait(false);
+                return JudgeCors(response);
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "injection-search",
+            Category = misconfiguration,
+            Title = "SQL injection in a query parameter",
+            Sends = $"GET {AnonymousPath}?search=zq' OR '1'='1' --",
+            BlockedWhen = "A 4xx, or a 200 that lists nothing: the payload was a literal search term, not SQL.",
+            ExecuteAsync = async (target, ct) =>
+            {
+                using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath + "?search=" + Uri.EscapeDataString("zq' OR '1'='1' --"), null, ct).ConfigureAwait(false);
+                if ((int)response.StatusCode is >= 400 and < 500)
+                {
+                    return Judge(response, true, "refused as invalid input", "");
+                }
+
+                var items = await CountItemsAsync(response, ct).ConfigureAwait(false);
+                return Judge(response, response.IsSuccessStatusCode && items == 0,
+                    "matched nothing: the payload was data", items is null ? "the answer was not a product list" : $"the payload matched {items} products");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "input-oversized-parameter",
+            Category = misconfiguration,
+            Title = "Oversized query parameter",
+            Sends = $"GET {AnonymousPath}?search= followed by 4,000 characters.",
+            BlockedWhen = "400 problem details naming the field.",
+            Expected = new("ValidationRejected"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath + "?search=" + new string('a', 4000), null, ct).ConfigureAwait(false);
+                return Judge(response, response.StatusCode == HttpStatusCode.BadRequest, "refused as invalid input", "the oversized value was accepted");
+            },
+        };
+    }
+
+    private static IEnumerable<AttackScenario> ResourceScenarios()
+    {
+        var consumption = AttackCategory.UnrestrictedResourceConsumption;
+        yield return new AttackScenario
+        {
+            Id = "rate-limit-spoofed-forwarding",
+            Category = consumption,
+            Title = "Rate-limit evasion with spoofed forwarding headers",
+            Sends = $"Two GET {AnonymousPath}, each claiming another client address in X-Forwarded-For, X-Real-IP, Forwarded and True-Client-IP.",
+            BlockedWhen = "The second answer's remaining budget is lower than the first's: both were charged to the real address.",
+            ExecuteAsync = async (target, ct) =>
+            {
+                var remaining = new List<long?>();
+                var answers = new List<string>();
+                for (var i = 0; i < 2; i++)
+                {
+                    var spoofed = $"198.51.100.{Random.Shared.Next(1, 255)}";
+                    using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath, r =>
+                    {
+                        r.Headers.TryAddWithoutValidation("X-Forwarded-For", spoofed);
+                        r.Headers.TryAddWithoutValidation("X-Real-IP", spoofed);
+                        r.Headers.TryAddWithoutValidation("True-Client-IP", spoofed);
+                        r.Headers.TryAddWithoutValidation("Forwarded", $"for={spoofed}");
+                    }, ct).ConfigureAwait(false);
+                    answers.Add(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    remaining.Add(Remaining(response));
+                }
+
+                var blocked = remaining is [{ } first, { } second] && second < first;
+                var detail = remaining.Any(r => r is null)
+                    ? "the answers carried no RateLimit header, so the budget cannot be compared"
+                    : blocked ? $"one budget: {remaining[0]} then {remaining[1]} left" : $"a fresh budget per claimed address: {remaining[0]} then {remaining[1]} left";
+                return new AttackOutcome(blocked, string.Join(' ', answers), detail);
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "body-oversized",
+            Category = consumption,
+            Title = "Oversized body (declared length)",
+            Sends = $"POST {ProtectedPath} with a 3 MB JSON body and its Content-Length.",
+            BlockedWhen = "413 before the body is read or forwarded.",
+            Expected = new("ValidationRejected", "body_too_large"),
+            ExecuteAsync = (target, ct) => OversizedAsync(target, ProtectedPath, declareLength: true, ct),
+        };
+        yield return new AttackScenario
+        {
+            Id = "body-oversized-chunked",
+            Category = consumption,
+            Title = "Oversized body (chunked, no length)",
+            Sends = $"POST {FormPath} with a 3 MB body sent chunked, so its size shows only while streaming.",
+            BlockedWhen = "413 once the limit is crossed.",
+            Expected = new("ValidationRejected", "body_too_large"),
+            ExecuteAsync = (target, ct) => OversizedAsync(target, FormPath, declareLength: false, ct),
+        };
+        yield return new AttackScenario
+        {
+            Id = "body-slow",
+            Category = consumption,
+            Title = "Slow body (slowloris on the request body)",
+            Sends = $"POST {FormPath} declaring 8 KB and sending one byte a second.",
+            BlockedWhen = "408 (or the connection closed) once the body falls under the minimum data rate, in under 30 s.",
+            Expected = new("SuspiciousRequest", "body_too_slow"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await target.SendAsync(HttpMethod.Post, FormPath, r => r.Content = new TrickleContent(8192, TimeSpan.FromSeconds(1)), ct).ConfigureAwait(false);
+                    return Judge(response, response.StatusCode == HttpStatusCode.RequestTimeout, "the slow body was cut off", "the slow body was waited for");
+                }
+                catch (HttpRequestException) when (!ct.IsCancellationRequested)
+                {
+                    var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    return new AttackOutcome(true, "closed", $"the gateway closed the connection after {seconds:0} s");
+                }
+            },
+        };
+    }
+
+    private static AttackScenario Token(string id, string title, string sends, Func<ForgedTokens, CancellationToken, Task<string>> token, params string[] reasons) => new()
+    {
+        Id = id,
+        Category = AttackCategory.BrokenAuthentication,
+        Title = title,
+        Sends = $"GET {ProtectedPath}: {sends}",
+        BlockedWhen = "401, and nothing of the orders API answered.",
+        Expected = new(Kind401, reasons),
+        ExecuteAsync = async (target, ct) =>
+        {
+            var value = await token(target.Tokens, ct).ConfigureAwait(false);
+            using var response = await target.SendAsync(HttpMethod.Get, ProtectedPath,
+                r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", value), ct).ConfigureAwait(false);
+            return Judge(response, response.StatusCode == HttpStatusCode.Unauthorized, "the token was refused", "the token was accepted");
+        },
+    };
+
+    private static async Task<AttackOutcome> OversizedAsync(AttackTarget target, string path, bool declareLength, CancellationToken cancellationToken)
+    {
+        const int size = 3 * 1024 * 1024;
+        try
+        {
+            using var response = await target.SendAsync(HttpMethod.Post, path, r =>
+            {
+                r.Content = declareLength ? new ByteArrayContent(new byte[size]) : new TrickleContent(size, TimeSpan.Zero, chunked: true);
+                r.Content.Headers.ContentType = new MediaTypeHeaderValue(path == FormPath ? "application/x-www-form-urlencoded" : "application/json");
+            }, cancellationToken).ConfigureAwait(false);
+            return Judge(response, response.StatusCode == HttpStatusCode.RequestEntityTooLarge, "the body was refused for its size", "the body was accepted");
+        }
+        catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The server answered and closed before the client finished writing: refused, without a status to read.
+            return new AttackOutcome(true, "closed", "the gateway closed the connection while the body was still being sent");
+        }
+    }
+
+    private static AttackOutcome JudgeCors(HttpResponseMessage response)
+    {
+        var allowed = response.Headers.TryGetValues("Access-Control-Allow-Origin", out var origins) ? string.Join(',', origins) : null;
+        return Judge(response, allowed is null, "no Access-Control-Allow-Origin: a browser refuses it",
+            $"Access-Control-Allow-Origin: {allowed}");
+    }
+
+    private static AttackOutcome Judge(HttpResponseMessage response, bool blocked, string whenBlocked, string whenNot) =>
+        new(blocked, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), blocked ? whenBlocked : whenNot);
+
+    private static long? Remaining(HttpResponseMessage response)
+    {
+        // RateLimit: "global";r=599;t=60 (draft-ietf-httpapi-ratelimit-headers); the lowest remaining of all policies.
+        if (!response.Headers.TryGetValues("RateLimit", out var values))
+        {
+            return null;
+        }
+
+        long? lowest = null;
+        foreach (var item in string.Join(',', values).Split(','))
+        {
+            foreach (var parameter in item.Split(';'))
+            {
+                var pair = parameter.Trim();
+                if (pair.StartsWith("r=", StringComparison.Ordinal) && long.TryParse(pair.AsSpan(2), out var remaining))
+                {
+                    lowest = lowest is null ? remaining : Math.Min(lowest.Value, remaining);
+                }
+            }
+        }
+
+        return lowest;
+    }
+
+    private static async Task<int?> CountItemsAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return document.RootElement.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array ? items.GetArrayLength() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

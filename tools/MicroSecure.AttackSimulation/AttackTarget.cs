@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace MicroSecure.AttackSimulation;
+
+/// <summary>
+/// The one gateway a run attacks. Every request goes to <see cref="Gateway"/> (paths only, never another host),
+/// waits its turn (<see cref="AttackRunOptions.RequestInterval"/>), and carries a fresh W3C trace context, so the
+/// security events it causes can be told apart from everyone else's by their trace id.
+/// </summary>
+public sealed class AttackTarget
+{
+    private readonly HttpClient _http;
+    private readonly AttackRunOptions _options;
+    private readonly List<string> _traceIds = [];
+    private readonly Lock _pace = new();
+    private long _nextSlot;
+    private IssuerKeys? _issuer;
+
+    public AttackTarget(HttpClient http, Uri gateway, AttackRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!gateway.IsAbsoluteUri || gateway.Scheme is not ("http" or "https"))
+        {
+            throw new ArgumentException("The gateway must be an absolute http or https address.", nameof(gateway));
+        }
+
+        _http = http;
+        _options = options;
+        Gateway = new Uri(gateway.GetLeftPart(UriPartial.Authority) + "/");
+        Tokens = new ForgedTokens(this);
+    }
+
+    /// <summary>The gateway's origin (scheme, host, port): the only place requests go.</summary>
+    public Uri Gateway { get; }
+
+    /// <summary>Forged and tampered tokens, made against the issuer the gateway trusts.</summary>
+    public ForgedTokens Tokens { get; }
+
+    /// <summary>Sends a request built for <paramref name="path"/> (relative to the gateway) and returns the answer.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, At(path));
+        configure?.Invoke(request);
+        return await SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends <paramref name="request"/>, whose address must be on the gateway, with its own trace id.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.RequestUri is not { IsAbsoluteUri: true } uri || !Uri.Equals(new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Gateway))
+        {
+            throw new InvalidOperationException("A scenario may only send to the configured gateway.");
+        }
+
+        await PaceAsync(cancellationToken).ConfigureAwait(false);
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        request.Headers.Remove("traceparent");
+        request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        request.Headers.UserAgent.ParseAdd("microsecure-attack/1.0");
+        lock (_traceIds)
+        {
+            _traceIds.Add(traceId);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>The gateway address of <paramref name="path"/>.</summary>
+    public Uri At(string path) => new(Gateway, path.TrimStart('/'));
+
+    /// <summary>The issuer the gateway trusts and its current signing key, read once per run through the gateway.</summary>
+    internal async Task<IssuerKeys> IssuerAsync(CancellationToken cancellationToken)
+    {
+        if (_issuer is not null)
+        {
+            return _issuer;
+        }
+
+        using var discovery = await SendAsync(HttpMethod.Get, "/.well-known/openid-configuration", null, cancellationToken).ConfigureAwait(false);
+        discovery.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await discovery.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+        var issuer = document.RootElement.GetProperty("issuer").GetString() ?? throw new InvalidOperationException("The discovery document names no issuer.");
+        var jwksUri = new Uri(document.RootElement.GetProperty("jwks_uri").GetString() ?? throw new InvalidOperationException("The discovery document names no key set."));
+
+        // The key set is read through the gateway too: the path of the advertised address, never its host.
+        using var keySet = await SendAsync(HttpMethod.Get, jwksUri.AbsolutePath, null, cancellationToken).ConfigureAwait(false);
+        var keys = await keySet.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
+        var key = keys.GetProperty("keys").EnumerateArray()
+            .FirstOrDefault(k => k.TryGetProperty("kty", out var kty) && kty.GetString() == "RSA"
+                && (!k.TryGetProperty("use", out var use) || use.GetString() == "sig"));
+        if (key.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidOperationException("The issuer publishes no RSA signing key.");
+        }
+
+        _issuer = new IssuerKeys(issuer, key.GetProperty("kid").GetString() ?? "", key.GetRawText(),
+            Base64Url(key.GetProperty("n").GetString()), Base64Url(key.GetProperty("e").GetString()));
+        return _issuer;
+    }
+
+    /// <summary>The trace ids sent since the last call, and a fresh list for the next scenario.</summary>
+    internal IReadOnlyList<string> TakeTraceIds()
+    {
+        lock (_traceIds)
+        {
+            var taken = _traceIds.ToArray();
+            _traceIds.Clear();
+            return taken;
+        }
+    }
+
+    private async Task PaceAsync(CancellationToken cancellationToken)
+    {
+        // Each request takes the next free slot, RequestInterval after the one before.
+        TimeSpan wait;
+        lock (_pace)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var slot = Math.Max(now, _nextSlot);
+            _nextSlot = slot + (long)(_options.RequestInterval.TotalSeconds * Stopwatch.Frequency);
+            wait = Stopwatch.GetElapsedTime(now, slot);
+        }
+
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static byte[] Base64Url(string? value) =>
+        Convert.FromBase64String((value ?? "").Replace('-', '+').Replace('_', '/').PadRight(((value?.Length ?? 0) + 3) / 4 * 4, '='));
+}
+
+/// <summary>The issuer's name and its signing key as published (public parts only).</summary>
+internal sealed record IssuerKeys(string Issuer, string KeyId, string Jwk, byte[] Modulus, byte[] Exponent);
