@@ -1,4 +1,5 @@
 using MicroSecure.Dashboard.Alerts;
+using MicroSecure.Dashboard.AttackSimulation;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Components;
 using MicroSecure.Dashboard.Export;
@@ -21,6 +22,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapSecurityEventCollector();
 app.MapSecurityEventExport();
 app.MapAlertActions();
+app.MapAttackSimulation();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapDashboardSignIn();
 

@@ -1,11 +1,15 @@
 using MicroSecure.ServiceDefaults.Cors;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>A CORS allow-list from configuration; disallowed origins get no CORS headers at all.</summary>
+/// <summary>
+/// A CORS allow-list from configuration; disallowed origins get no CORS headers at all, and a cross-origin
+/// request from one is a security event.
+/// </summary>
 public static class CorsExtensions
 {
     /// <summary>Adds the default CORS policy from <see cref="CorsAllowListOptions"/>.</summary>
@@ -19,6 +23,9 @@ public static class CorsExtensions
 
         // The policy is built from the same validated options the posture reports, never from a second copy.
         builder.Services.AddCors();
+        // Refused origins are recorded as security events; the answers are CorsService's own.
+        builder.Services.AddTransient<CorsService>();
+        builder.Services.Replace(ServiceDescriptor.Transient<ICorsService, CorsRefusalEvents>());
         builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsAllowListOptions>>((options, allowList) =>
         {
             var cors = allowList.Value;

@@ -15,6 +15,8 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
 
     public DbSet<Alert> Alerts => Set<Alert>();
 
+    public DbSet<AttackRun> AttackRuns => Set<AttackRun>();
+
     public DbSet<AlertChange> AlertChanges => Set<AlertChange>();
 
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
@@ -76,6 +78,7 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
         });
 
         ConfigureAlerts(modelBuilder);
+        ConfigureAttackSimulation(modelBuilder);
 
         // The audit's tables: a run, and its rows deleted with it.
         modelBuilder.Entity<AuditRun>(run =>
@@ -125,6 +128,39 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
             check.Property(c => c.Expected).HasMaxLength(AuditLimits.Text);
             check.Property(c => c.Actual).HasMaxLength(AuditLimits.Text);
             check.Property(c => c.Severity).HasMaxLength(AuditLimits.Severity);
+        });
+    }
+
+    // The attack simulation's tables: a run, and its scenarios deleted with it.
+    private static void ConfigureAttackSimulation(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<AttackRun>(run =>
+        {
+            run.ToTable("attack_runs");
+            run.Property(r => r.Trigger).HasMaxLength(AuditLimits.Name);
+            run.Property(r => r.Gateway).HasMaxLength(AuditLimits.Url);
+            run.Property(r => r.Status).HasMaxLength(AuditLimits.Severity);
+            run.Property(r => r.Failure).HasMaxLength(AuditLimits.Text);
+            run.HasIndex(r => r.StartedAt);
+            run.HasMany(r => r.Results).WithOne().HasForeignKey(r => r.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AttackScenarioResult>(result =>
+        {
+            result.ToTable("attack_results");
+            result.Property(r => r.ScenarioId).HasMaxLength(AuditLimits.Name);
+            result.Property(r => r.Category).HasMaxLength(AuditLimits.Severity);
+            result.Property(r => r.CategoryName).HasMaxLength(AuditLimits.Name);
+            result.Property(r => r.Title).HasMaxLength(AuditLimits.Name);
+            result.Property(r => r.Sends).HasMaxLength(AuditLimits.Text);
+            result.Property(r => r.BlockedWhen).HasMaxLength(AuditLimits.Text);
+            result.Property(r => r.Verdict).HasMaxLength(AuditLimits.Severity);
+            result.Property(r => r.Answer).HasMaxLength(AuditLimits.Name);
+            result.Property(r => r.Detail).HasMaxLength(AuditLimits.Text);
+            result.Property(r => r.ExpectedKind).HasMaxLength(SecurityEventLimits.Kind);
+            result.Property(r => r.ExpectedReasons).HasMaxLength(AuditLimits.Text);
+            result.Property(r => r.RecordedReasons).HasMaxLength(AuditLimits.Text);
+            result.Property(r => r.EventIds).HasMaxLength(AuditLimits.Text);
+            result.Property(r => r.TraceIds).HasMaxLength(AuditLimits.Text);
         });
     }
 

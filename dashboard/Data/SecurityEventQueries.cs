@@ -20,14 +20,16 @@ public sealed record TimeWindow(string Key, string Label, TimeSpan Length, TimeS
 
 /// <summary>Which events a list, a feed or an export shows; every part optional.</summary>
 public sealed record EventFilter(
-    string? Kind = null, string? Service = null, string? Severity = null, DateTime? From = null, DateTime? To = null, string? ClientIp = null, string? Subject = null)
+    string? Kind = null, string? Service = null, string? Severity = null, DateTime? From = null, DateTime? To = null, string? ClientIp = null, string? Subject = null,
+    string? TraceId = null)
 {
     public bool Matches(SecurityEvent e) =>
         (Kind is null || e.Kind == Kind) && (Service is null || e.Service == Service) && (Severity is null || e.Severity == Severity)
         && (From is null || e.Timestamp >= From) && (To is null || e.Timestamp < To)
-        && (ClientIp is null || e.ClientIp == ClientIp) && (Subject is null || e.Subject == Subject);
+        && (ClientIp is null || e.ClientIp == ClientIp) && (Subject is null || e.Subject == Subject)
+        && (TraceId is null || e.TraceId == TraceId);
 
-    /// <summary>A client address or subject as a filter: null when absent or longer than the field can be.</summary>
+    /// <summary>A client address, subject or trace id as a filter: null when absent or longer than the field can be.</summary>
     public static string? Field(string? value, int limit) => value is { Length: > 0 } && value.Length <= limit ? value : null;
 }
 
@@ -200,6 +202,11 @@ public sealed class SecurityEventQueries(SecurityDbContext db, TimeProvider time
         if (filter.Subject is { } subject)
         {
             events = events.Where(e => e.Subject == subject);
+        }
+
+        if (filter.TraceId is { } traceId)
+        {
+            events = events.Where(e => e.TraceId == traceId);
         }
 
         return events;

@@ -42,13 +42,14 @@ public static class EventExportApi
             ["to"] = filter.To?.ToString("O", CultureInfo.InvariantCulture),
             ["clientIp"] = filter.ClientIp,
             ["subject"] = filter.Subject,
+            ["traceId"] = filter.TraceId,
         };
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(Path, query.Where(q => q.Value is not null));
     }
 
     public static Results<PushStreamHttpResult, ValidationProblem> ExportAsync(
         string? kind, string? service, string? severity, DateTimeOffset? from, DateTimeOffset? to, string? clientIp, string? subject,
-        SecurityEventQueries queries, HttpContext context)
+        string? traceId, SecurityEventQueries queries, HttpContext context)
     {
         var errors = new Dictionary<string, string[]>();
         if (kind is not null && !SecurityEventValidator.Kinds.Contains(kind))
@@ -76,6 +77,11 @@ public static class EventExportApi
             errors["subject"] = [$"At most {SecurityEventLimits.Subject} characters."];
         }
 
+        if (traceId is not null && EventFilter.Field(traceId, SecurityEventLimits.TraceId) is null)
+        {
+            errors["traceId"] = [$"At most {SecurityEventLimits.TraceId} characters."];
+        }
+
         if (from is not null && to is not null && from >= to)
         {
             errors["to"] = ["Must be later than 'from'."];
@@ -86,7 +92,7 @@ public static class EventExportApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var filter = new EventFilter(kind, service, severity, from?.UtcDateTime, to?.UtcDateTime, clientIp, subject);
+        var filter = new EventFilter(kind, service, severity, from?.UtcDateTime, to?.UtcDateTime, clientIp, subject, traceId);
         var name = string.Create(CultureInfo.InvariantCulture, $"security-events-{queries.Now:yyyyMMdd-HHmmss}.csv");
         // A client that goes away stops the export: the query and the writes end with the request.
         var aborted = context.RequestAborted;

@@ -1,4 +1,5 @@
 using MicroSecure.Dashboard.Alerts;
+using MicroSecure.Dashboard.AttackSimulation;
 using MicroSecure.Dashboard.Audit;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
@@ -40,6 +41,12 @@ internal static class Extensions
         builder.Services.AddHostedService<AlertMaintenance>();
         builder.Services.AddHostedService<AlertNotifier>();
 
+        // The attack simulation: on demand from its page, and on a schedule when one is configured.
+        builder.Services.AddValidatedOptions<AttackSimulationOptions>(AttackSimulationOptions.SectionName);
+        builder.Services.AddScoped<AttackRunStore>();
+        builder.Services.AddSingleton<AttackSimulator>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AttackSimulator>());
+
         // The dependency audit and posture checks: at start, on a schedule, and on demand from the pages.
         builder.Services.AddValidatedOptions<AuditOptions>(AuditOptions.SectionName);
         builder.Services.AddScoped<AuditQueries>();
@@ -61,6 +68,15 @@ internal static class Extensions
             .ConfigurePrimaryHttpMessageHandler((handler, _) =>
             {
                 // Configured in place, so the trust ServiceDefaults gives every client's handler stays.
+                var sockets = (SocketsHttpHandler)handler;
+                sockets.AllowAutoRedirect = false;
+                sockets.UseCookies = false;
+            })
+            .RemoveAllResilienceHandlers();
+        // The attacks are judged on the gateway's own first answer: no redirects, no cookies, no retries.
+        builder.Services.AddHttpClient(AttackSimulator.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
+            {
                 var sockets = (SocketsHttpHandler)handler;
                 sockets.AllowAutoRedirect = false;
                 sockets.UseCookies = false;

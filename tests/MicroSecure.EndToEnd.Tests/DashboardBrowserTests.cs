@@ -36,12 +36,13 @@ public abstract partial class AppHostTests<TFixture>
     private static async Task<IReadOnlyList<string>> IdsAsync(IPage page, string rows) =>
         await page.Locator(rows).EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.id)");
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + LiveWithin;
+        var limit = within ?? LiveWithin;
+        var deadline = DateTime.UtcNow + limit;
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"Not seen within {LiveWithin.TotalSeconds} s: {what}");
+            Assert.True(DateTime.UtcNow < deadline, $"Not seen within {limit.TotalSeconds} s: {what}");
             await Task.Delay(500, TestContext.Current.CancellationToken);
         }
     }

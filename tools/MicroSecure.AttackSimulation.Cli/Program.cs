@@ -129,9 +129,10 @@ else
 }
 
 var finished = DateTimeOffset.UtcNow;
-foreach (var row in coverage)
+var rows = coverage.Select(AttackReportRow.From).ToArray();
+foreach (var row in rows)
 {
-    Console.WriteLine($"{row.Verdict,-12} {row.Result.Scenario.Id,-32} {AttackReports.Message(row)}");
+    Console.WriteLine($"{row.Verdict,-12} {row.ScenarioId,-32} {row.Message}");
 }
 
 Console.WriteLine($"{coverage.Count(c => c.Verdict is AttackVerdict.Defended or AttackVerdict.Blocked)} of {coverage.Count} defended; "
@@ -142,13 +143,13 @@ Console.WriteLine($"{coverage.Count(c => c.Verdict is AttackVerdict.Defended or 
 if (sarif is not null)
 {
     await using var file = File.Create(sarif);
-    AttackReports.WriteSarif(coverage, target.Gateway, started, finished, file);
+    AttackReports.WriteSarif(rows, target.Gateway, started, finished, file);
 }
 
 if (csv is not null)
 {
     await using var file = new StreamWriter(csv);
-    await AttackReports.WriteCsvAsync(coverage, file);
+    await AttackReports.WriteCsvAsync(rows, file);
 }
 
 if (coverage.Any(c => c.Verdict == AttackVerdict.PassThrough) && failOn is not null)

@@ -3,7 +3,38 @@ using System.Text.Json;
 
 namespace MicroSecure.AttackSimulation;
 
-/// <summary>A judged run as CSV (one row per scenario) or SARIF 2.1.0 (one rule per scenario, one result each).</summary>
+/// <summary>
+/// One judged scenario, flat: what the reports write, and what the dashboard stores and reads back to write
+/// them again later.
+/// </summary>
+public sealed record AttackReportRow(
+    string ScenarioId, string Category, string CategoryName, string Title, string Sends, string BlockedWhen,
+    string? ExpectedKind, IReadOnlyList<string> ExpectedReasons, AttackVerdict Verdict, bool? Blocked, string? Answer, string? Detail,
+    string RecordedReasons, IReadOnlyList<string> EventIds, IReadOnlyList<string> TraceIds)
+{
+    public static AttackReportRow From(CoverageResult coverage)
+    {
+        ArgumentNullException.ThrowIfNull(coverage);
+        var result = coverage.Result;
+        var scenario = result.Scenario;
+        return new(scenario.Id, scenario.Category.Id, scenario.Category.Name, scenario.Title, scenario.Sends, scenario.BlockedWhen,
+            scenario.Expected?.Kind, scenario.Expected?.Reasons ?? [], coverage.Verdict, result.Outcome?.Blocked, result.Outcome?.Answer,
+            result.Outcome?.Detail ?? result.Error, coverage.RecordedReasons, [.. coverage.Recorded.Select(e => e.Id)], result.TraceIds);
+    }
+
+    /// <summary>One sentence on what the scenario proved.</summary>
+    public string Message => Verdict switch
+    {
+        AttackVerdict.Defended when ExpectedKind is not null => $"{Title}: blocked ({Answer}: {Detail}) and recorded as {ExpectedKind} ({RecordedReasons}).",
+        AttackVerdict.Defended => $"{Title}: blocked ({Answer}: {Detail}).",
+        AttackVerdict.Blocked => $"{Title}: blocked ({Answer}: {Detail}); whether it was recorded was not checked.",
+        AttackVerdict.PassThrough => $"{Title}: NOT blocked ({Answer}: {Detail}).",
+        AttackVerdict.BlindSpot => $"{Title}: blocked ({Answer}) but no {ExpectedKind} event was stored for it: a blind spot.",
+        AttackVerdict.WrongReason => $"{Title}: blocked and recorded, but as {RecordedReasons} instead of {string.Join(" or ", ExpectedReasons)}.",
+        _ => $"{Title}: could not be run ({Detail}).",
+    };
+}
+
 public static class AttackReports
 {
     /// <summary>The SARIF tool name, and the CLI's.</summary>
@@ -12,21 +43,19 @@ public static class AttackReports
     private static readonly string[] s_columns =
         ["scenario", "category", "title", "verdict", "blocked", "answer", "detail", "expected_kind", "expected_reasons", "recorded_reasons", "event_ids", "trace_ids"];
 
-    public static async Task WriteCsvAsync(IEnumerable<CoverageResult> coverage, TextWriter writer)
+    public static async Task WriteCsvAsync(IEnumerable<AttackReportRow> coverage, TextWriter writer)
     {
         ArgumentNullException.ThrowIfNull(coverage);
         ArgumentNullException.ThrowIfNull(writer);
         await writer.WriteLineAsync(string.Join(',', s_columns)).ConfigureAwait(false);
         foreach (var row in coverage)
         {
-            var scenario = row.Result.Scenario;
             string?[] cells =
             [
-                scenario.Id, scenario.Category.Id, scenario.Title, row.Verdict.ToString(),
-                row.Result.Outcome is { } outcome ? (outcome.Blocked ? "true" : "false") : "",
-                row.Result.Outcome?.Answer, row.Result.Outcome?.Detail ?? row.Result.Error,
-                scenario.Expected?.Kind, scenario.Expected is { } expected ? string.Join(' ', expected.Reasons) : null,
-                row.RecordedReasons, string.Join(' ', row.Recorded.Select(e => e.Id)), string.Join(' ', row.Result.TraceIds),
+                row.ScenarioId, row.Category, row.Title, row.Verdict.ToString(),
+                row.Blocked is { } blocked ? (blocked ? "true" : "false") : "",
+                row.Answer, row.Detail, row.ExpectedKind, string.Join(' ', row.ExpectedReasons),
+                row.RecordedReasons, string.Join(' ', row.EventIds), string.Join(' ', row.TraceIds),
             ];
             await writer.WriteLineAsync(string.Join(',', cells.Select(Cell))).ConfigureAwait(false);
         }
@@ -36,7 +65,7 @@ public static class AttackReports
     /// SARIF for code-scanning tools: every scenario is a rule; a defended one is a result of kind <c>pass</c>, a
     /// pass-through an <c>error</c>, a blind spot, a wrong reason or a scenario that could not run a <c>warning</c>.
     /// </summary>
-    public static void WriteSarif(IEnumerable<CoverageResult> coverage, Uri gateway, DateTimeOffset started, DateTimeOffset finished, Stream stream)
+    public static void WriteSarif(IEnumerable<AttackReportRow> coverage, Uri gateway, DateTimeOffset started, DateTimeOffset finished, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(coverage);
         ArgumentNullException.ThrowIfNull(gateway);
@@ -53,24 +82,24 @@ public static class AttackReports
         json.WriteString("name", ToolName);
         json.WriteString("informationUri", "https://owasp.org/API-Security/editions/2023/en/0x11-t10/");
         json.WriteStartArray("rules");
-        foreach (var scenario in rows.Select(r => r.Result.Scenario))
+        foreach (var scenario in rows)
         {
             json.WriteStartObject();
-            json.WriteString("id", scenario.Id);
+            json.WriteString("id", scenario.ScenarioId);
             json.WriteString("name", scenario.Title);
             json.WriteStartObject("shortDescription");
             json.WriteString("text", scenario.Title);
             json.WriteEndObject();
             json.WriteStartObject("fullDescription");
             json.WriteString("text", $"{scenario.Sends} Blocked when: {scenario.BlockedWhen}"
-                + (scenario.Expected is { } e ? $" Recorded as: {e.Kind}" + (e.Reasons.Count > 0 ? $" ({string.Join(" or ", e.Reasons)})." : ".") : " No event is expected."));
+                + (scenario.ExpectedKind is { } kind ? $" Recorded as: {kind}" + (scenario.ExpectedReasons.Count > 0 ? $" ({string.Join(" or ", scenario.ExpectedReasons)})." : ".") : " No event is expected."));
             json.WriteEndObject();
             json.WriteStartObject("properties");
             json.WriteStartArray("tags");
             json.WriteStringValue("security");
-            json.WriteStringValue(scenario.Category.Id);
+            json.WriteStringValue(scenario.Category);
             json.WriteEndArray();
-            json.WriteString("category", scenario.Category.ToString());
+            json.WriteString("category", $"{scenario.Category} {scenario.CategoryName}");
             json.WriteEndObject();
             json.WriteEndObject();
         }
@@ -92,7 +121,7 @@ public static class AttackReports
         {
             var row = rows[i];
             json.WriteStartObject();
-            json.WriteString("ruleId", row.Result.Scenario.Id);
+            json.WriteString("ruleId", row.ScenarioId);
             json.WriteNumber("ruleIndex", i);
             json.WriteString("kind", row.Verdict is AttackVerdict.Defended or AttackVerdict.Blocked ? "pass" : "fail");
             json.WriteString("level", row.Verdict switch
@@ -102,7 +131,7 @@ public static class AttackReports
                 _ => "warning",
             });
             json.WriteStartObject("message");
-            json.WriteString("text", Message(row));
+            json.WriteString("text", row.Message);
             json.WriteEndObject();
             json.WriteStartArray("locations");
             json.WriteStartObject();
@@ -115,18 +144,18 @@ public static class AttackReports
             json.WriteEndArray();
             json.WriteStartObject("properties");
             json.WriteString("verdict", row.Verdict.ToString());
-            json.WriteString("answer", row.Result.Outcome?.Answer ?? "");
+            json.WriteString("answer", row.Answer ?? "");
             json.WriteStartArray("traceIds");
-            foreach (var trace in row.Result.TraceIds)
+            foreach (var trace in row.TraceIds)
             {
                 json.WriteStringValue(trace);
             }
 
             json.WriteEndArray();
             json.WriteStartArray("eventIds");
-            foreach (var recorded in row.Recorded)
+            foreach (var id in row.EventIds)
             {
-                json.WriteStringValue(recorded.Id);
+                json.WriteStringValue(id);
             }
 
             json.WriteEndArray();
@@ -138,25 +167,6 @@ public static class AttackReports
         json.WriteEndObject();
         json.WriteEndArray();
         json.WriteEndObject();
-    }
-
-    /// <summary>One sentence on what a scenario proved.</summary>
-    public static string Message(CoverageResult row)
-    {
-        var scenario = row.Result.Scenario;
-        return row.Verdict switch
-        {
-            AttackVerdict.Defended when scenario.Expected is { } expected =>
-                $"{scenario.Title}: blocked ({row.Result.Outcome!.Answer}: {row.Result.Outcome.Detail}) and recorded as {expected.Kind} ({row.RecordedReasons}).",
-            AttackVerdict.Defended => $"{scenario.Title}: blocked ({row.Result.Outcome!.Answer}: {row.Result.Outcome.Detail}).",
-            AttackVerdict.Blocked => $"{scenario.Title}: blocked ({row.Result.Outcome!.Answer}: {row.Result.Outcome.Detail}); whether it was recorded was not checked.",
-            AttackVerdict.PassThrough => $"{scenario.Title}: NOT blocked ({row.Result.Outcome!.Answer}: {row.Result.Outcome.Detail}).",
-            AttackVerdict.BlindSpot =>
-                $"{scenario.Title}: blocked ({row.Result.Outcome!.Answer}) but no {scenario.Expected!.Kind} event was stored for it: a blind spot.",
-            AttackVerdict.WrongReason =>
-                $"{scenario.Title}: blocked and recorded, but as {row.RecordedReasons} instead of {string.Join(" or ", scenario.Expected!.Reasons)}.",
-            _ => $"{scenario.Title}: could not be run ({row.Result.Error}).",
-        };
     }
 
     private static string Cell(string? value)

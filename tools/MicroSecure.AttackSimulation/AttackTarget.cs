@@ -49,7 +49,14 @@ public sealed class AttackTarget
     }
 
     /// <summary>Sends <paramref name="request"/>, whose address must be on the gateway, with its own trace id.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        SendAsync(request, attack: true, cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="request"/>; an <paramref name="attack"/>'s trace id is kept as the scenario's, a
+    /// preparation's (reading the issuer's keys) is not: it is expected to leave no event.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool attack, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.RequestUri is not { IsAbsoluteUri: true } uri || !Uri.Equals(new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Gateway))
@@ -62,9 +69,12 @@ public sealed class AttackTarget
         request.Headers.Remove("traceparent");
         request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         request.Headers.UserAgent.ParseAdd("microsecure-attack/1.0");
-        lock (_traceIds)
+        if (attack)
         {
-            _traceIds.Add(traceId);
+            lock (_traceIds)
+            {
+                _traceIds.Add(traceId);
+            }
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -83,14 +93,16 @@ public sealed class AttackTarget
             return _issuer;
         }
 
-        using var discovery = await SendAsync(HttpMethod.Get, "/.well-known/openid-configuration", null, cancellationToken).ConfigureAwait(false);
+        using var discoveryRequest = new HttpRequestMessage(HttpMethod.Get, At("/.well-known/openid-configuration"));
+        using var discovery = await SendAsync(discoveryRequest, attack: false, cancellationToken).ConfigureAwait(false);
         discovery.EnsureSuccessStatusCode();
         using var document = JsonDocument.Parse(await discovery.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
         var issuer = document.RootElement.GetProperty("issuer").GetString() ?? throw new InvalidOperationException("The discovery document names no issuer.");
         var jwksUri = new Uri(document.RootElement.GetProperty("jwks_uri").GetString() ?? throw new InvalidOperationException("The discovery document names no key set."));
 
         // The key set is read through the gateway too: the path of the advertised address, never its host.
-        using var keySet = await SendAsync(HttpMethod.Get, jwksUri.AbsolutePath, null, cancellationToken).ConfigureAwait(false);
+        using var keySetRequest = new HttpRequestMessage(HttpMethod.Get, At(jwksUri.AbsolutePath));
+        using var keySet = await SendAsync(keySetRequest, attack: false, cancellationToken).ConfigureAwait(false);
         var keys = await keySet.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
         var key = keys.GetProperty("keys").EnumerateArray()
             .FirstOrDefault(k => k.TryGetProperty("kty", out var kty) && kty.GetString() == "RSA"
