@@ -91,7 +91,7 @@ public static class PostureExtensions
             new CorsPosture(cors.AllowedOrigins, cors.AllowCredentials),
             new RequestPosture(requests.MaxRequestBodySize, requests.Timeout.TotalSeconds, requests.MaxRequestHeadersTotalSize, requests.MaxRequestHeaderCount),
             new ProxyPosture(proxies.KnownProxies, proxies.KnownNetworks),
-            new EventsPosture(events.CollectorUrl is not null, services.GetRequiredService<ISecurityEventSink>().Dropped),
+            new EventsPosture(events.CollectorUrl is not null, services.GetRequiredService<ISecurityEventSink>().Dropped, [.. events.IgnoredKinds.Order(StringComparer.Ordinal)]),
             packages,
             services.GetService<TokenIssuancePosture>());
     }

@@ -49,8 +49,8 @@ public sealed record TokenIssuancePosture(
     double AccessTokenLifetimeSeconds, double RefreshTokenLifetimeSeconds, double RefreshTokenAbsoluteLifetimeSeconds,
     double RefreshTokenReuseLeewaySeconds, IReadOnlyList<string> GrantTypes, bool RegistrationEnabled);
 
-/// <summary>Security-event export health.</summary>
-public sealed record EventsPosture(bool CollectorConfigured, long Dropped);
+/// <summary>Security-event export health, and the kinds the service does not record (none, unless configured).</summary>
+public sealed record EventsPosture(bool CollectorConfigured, long Dropped, IReadOnlyList<string>? IgnoredKinds = null);
 
 /// <summary>
 /// What a service reports about itself to authorized callers (scope <c>security:read</c>): its effective

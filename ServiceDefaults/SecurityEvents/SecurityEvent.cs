@@ -74,6 +74,13 @@ public static class SecurityEventKinds
     public const string SuspiciousRequest = nameof(SuspiciousRequest);
     /// <summary>A gateway could not get an answer from the service behind it (down, refusing, too slow).</summary>
     public const string UpstreamUnavailable = nameof(UpstreamUnavailable);
+
+    /// <summary>Every kind above.</summary>
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        AuthenticationFailed, AuthorizationDenied, RateLimited, RateLimiterFallback, ValidationRejected, LoginFailed,
+        AccountLockedOut, RefreshTokenReused, TokenRevoked, ClientAuthenticationFailed, SuspiciousRequest, UpstreamUnavailable,
+    };
 }
 
 /// <summary>The severities, lowest first.</summary>

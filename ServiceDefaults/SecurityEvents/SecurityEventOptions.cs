@@ -47,6 +47,13 @@ public sealed class SecurityEventOptions
     /// <summary>How long shutdown waits to deliver what is still buffered.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Kinds (<see cref="SecurityEventKinds"/>) this service never records, to silence one that is pure noise
+    /// where it runs. Empty by default, and it should stay so: an ignored kind is a blind spot. The posture
+    /// reports the list (a drift finding) and the attack simulation shows which attacks it hides.
+    /// </summary>
+    public string[] IgnoredKinds { get; set; } = [];
 }
 
 /// <summary>Headers the exporter sends with every batch, for the collector's view of each service's health.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace MicroSecure.ServiceDefaults.SecurityEvents;
 
@@ -9,8 +10,11 @@ namespace MicroSecure.ServiceDefaults.SecurityEvents;
 /// template rather than the URL (no query strings, no identifiers an attacker chose), the client address
 /// as trusted-proxy processing left it, and the caller's subject or client id.
 /// </summary>
-public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider timeProvider, SecurityEventSource source)
+public sealed class SecurityEventRecorder(
+    ISecurityEventSink sink, TimeProvider timeProvider, SecurityEventSource source, IOptions<SecurityEventOptions>? options = null)
 {
+    private readonly HashSet<string> _ignored = [.. options?.Value.IgnoredKinds ?? []];
+
     private const int MaxSubjectLength = 200;
 
     /// <summary>Records an event about <paramref name="context"/>'s request.</summary>
@@ -28,6 +32,11 @@ public sealed class SecurityEventRecorder(ISecurityEventSink sink, TimeProvider 
         string kind, string severity, string? reason = null, string? policy = null, long count = 1,
         string? subject = null, string? clientIp = null, string? route = null, string? method = null, string? traceId = null)
     {
+        if (_ignored.Count > 0 && _ignored.Contains(kind))
+        {
+            return;
+        }
+
         sink.Record(new SecurityEvent
         {
             Id = Guid.NewGuid(),

@@ -17,7 +17,8 @@ public static class SecurityEventsExtensions
 
         builder.Services.AddValidatedOptions<SecurityEventOptions>(SecurityEventOptions.SectionName)
             .Validate(o => o.CollectorUrl is null || o.CollectorUrl.IsAbsoluteUri, "Security:Events:CollectorUrl must be an absolute URL.")
-            .Validate(o => o.InitialRetryDelay <= o.MaxRetryDelay, "Security:Events:InitialRetryDelay must not exceed MaxRetryDelay.");
+            .Validate(o => o.InitialRetryDelay <= o.MaxRetryDelay, "Security:Events:InitialRetryDelay must not exceed MaxRetryDelay.")
+            .Validate(o => o.IgnoredKinds.All(SecurityEventKinds.All.Contains), "Security:Events:IgnoredKinds must name event kinds (SecurityEventKinds).");
 
         var service = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -70,6 +70,8 @@ public static class PostureEvaluator
         CheckProxies(checks, posture.ForwardedHeaders);
         checks.Add("events", "collector", "configured", posture.Events.CollectorConfigured ? "configured" : "not configured", DriftSeverity.Medium, posture.Events.CollectorConfigured);
         checks.Add("events", "dropped", "0", posture.Events.Dropped.ToString(CultureInfo.InvariantCulture), DriftSeverity.Low, posture.Events.Dropped == 0);
+        var ignored = posture.Events.IgnoredKinds ?? [];
+        checks.Add("events", "ignored kinds", "none", ignored.Count == 0 ? "none" : string.Join(", ", ignored), DriftSeverity.High, ignored.Count == 0);
 
         return checks.Results;
     }

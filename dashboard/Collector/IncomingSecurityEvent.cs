@@ -36,7 +36,7 @@ public static partial class SecurityEventValidator
 {
     public const long MaxCount = 1_000_000_000;
 
-    private static readonly HashSet<string> s_kinds = ConstantsOf(typeof(SecurityEventKinds));
+    private static readonly HashSet<string> s_kinds = [.. SecurityEventKinds.All];
     private static readonly HashSet<string> s_severities = ConstantsOf(typeof(SecurityEventSeverities));
 
     /// <summary>The kinds the collector accepts.</summary>

@@ -9,7 +9,8 @@ namespace MicroSecure.Services.Tests.Business;
 /// <summary>
 /// The business services as the AppHost wires them, without the gateway: the identity server (SQLite), the
 /// catalogue and the orders service each as its own process on its own PostgreSQL database, the orders
-/// service asking the catalogue for prices with its own client-credentials token.
+/// service asking the catalogue for prices with its own client-credentials token. All three export their
+/// security events to one recording <see cref="Collector"/>.
 /// </summary>
 public sealed class BusinessServicesFixture : IAsyncLifetime
 {
@@ -18,6 +19,10 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
     private ServiceProcess? _identity;
     private ServiceProcess? _catalog;
     private ServiceProcess? _orders;
+    private Collector? _collector;
+
+    /// <summary>Where the three services export their security events.</summary>
+    public Collector Collector => _collector ?? throw new InvalidOperationException("Not started.");
 
     public ServiceProcess IdentityServer => _identity ?? throw new InvalidOperationException("Not started.");
 
@@ -30,8 +35,11 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        _collector = await Collector.StartAsync();
         _identity = await IdentityProcess.StartAsync("sqlite", new Dictionary<string, string?>
         {
+            ["Security__Events__CollectorUrl"] = Collector.Url.ToString(),
+            ["Security__Events__FlushInterval"] = "00:00:00.100",
             ["Identity__Clients__orders-service__Secret"] = IdentityProcess.OrdersSecret,
             // Several people sign in from one address.
             ["Security__RateLimiting__Policies__auth__PermitLimit"] = "10000",
@@ -59,6 +67,8 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
             [$"ConnectionStrings__{connectionName}"] = database is null ? OrdersDatabase : await ServiceDatabases.DroppedAsync(database),
             ["Security__Jwt__Authority"] = IdentityServer.Url.ToString(),
             ["Security__Jwt__RequireHttpsMetadata"] = "false",
+            ["Security__Events__CollectorUrl"] = Collector.Url.ToString(),
+            ["Security__Events__FlushInterval"] = "00:00:00.100",
         };
         return await ServiceProcess.StartAsync(
             RepositoryPaths.ProjectAssembly(folder, assemblyName, typeof(BusinessServicesFixture).Assembly), environment, TestContext.Current.CancellationToken);
@@ -102,6 +112,11 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
         foreach (var process in new[] { _orders, _catalog, _identity }.OfType<ServiceProcess>())
         {
             await process.DisposeAsync();
+        }
+
+        if (_collector is not null)
+        {
+            await _collector.DisposeAsync();
         }
     }
 }
