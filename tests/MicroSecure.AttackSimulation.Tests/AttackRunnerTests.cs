@@ -1,0 +1,99 @@
+using System.Net;
+
+namespace MicroSecure.AttackSimulation.Tests;
+
+/// <summary>The runner against a gateway with no defence at all: what it sends, where, and how it judges.</summary>
+public sealed class AttackRunnerTests
+{
+    [Fact]
+    public async Task AGatewayThatServesEverything_FailsEveryScenarioButThoseItCannotGetWrong()
+    {
+        await using var gateway = await FakeIssuerGateway.StartAsync();
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        var target = new AttackTarget(http, gateway.Url, new AttackRunOptions { RequestInterval = TimeSpan.FromMilliseconds(1) });
+        var scenarios = AttackScenarios.All.Where(s => s.Id != "body-slow").ToArray();
+
+        var results = await AttackRunner.RunAsync(target, scenarios, null, TimeProvider.System, TestContext.Current.CancellationToken);
+
+        var coverage = DetectionCoverage.JudgeBlockingOnly(results);
+        // The fake answers 200 with one item to everything: every check that needs a refusal fails. It adds no
+        // CORS header, names no foreign host, and gives no RateLimit header, so those three are judged as they must be.
+        var notThrough = coverage.Where(c => c.Verdict != AttackVerdict.PassThrough).Select(c => c.Result.Scenario.Id).Order(StringComparer.Ordinal);
+        Assert.Equal(["cors-foreign-preflight", "cors-foreign-read", "host-header-forwarded"], notThrough);
+        Assert.Contains("no RateLimit header", Assert.Single(results, r => r.Scenario.Id == "rate-limit-spoofed-forwarding").Outcome!.Detail, StringComparison.Ordinal);
+        Assert.Contains("matched 1 products", Assert.Single(results, r => r.Scenario.Id == "injection-search").Outcome!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryAttackRequest_CarriesItsOwnTraceId_WhichTheResultKeeps()
+    {
+        await using var gateway = await FakeIssuerGateway.StartAsync();
+        gateway.Answer = (int)HttpStatusCode.Unauthorized;
+        using var http = new HttpClient();
+        var target = new AttackTarget(http, gateway.Url, new AttackRunOptions { RequestInterval = TimeSpan.FromMilliseconds(1) });
+        var scenarios = AttackScenarios.All.Where(s => s.Id.StartsWith("token-", StringComparison.Ordinal)).ToArray();
+
+        var results = await AttackRunner.RunAsync(target, scenarios, null, TimeProvider.System, TestContext.Current.CancellationToken);
+
+        Assert.All(results, r => Assert.True(r.Outcome!.Blocked));
+        // One request each (reading the issuer's keys is preparation, not an attack, and keeps no trace id).
+        Assert.All(results, r => Assert.Single(r.TraceIds));
+        var sent = gateway.Received.Select(r => r.TraceParent!.Split('-')[1]).ToArray();
+        Assert.Equal(results.SelectMany(r => r.TraceIds), sent);
+        Assert.Equal(sent.Length, sent.Distinct().Count());
+        Assert.All(gateway.Received, r => Assert.StartsWith("Bearer ", r.Authorization, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARequestToAnotherHost_IsRefusedBeforeItLeaves()
+    {
+        using var http = new HttpClient();
+        var target = new AttackTarget(http, new Uri("http://127.0.0.1:9/some/path"), new AttackRunOptions());
+        using var elsewhere = new HttpRequestMessage(HttpMethod.Get, "http://example.com/");
+
+        Assert.Equal(new Uri("http://127.0.0.1:9/"), target.Gateway);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => target.SendAsync(elsewhere, TestContext.Current.CancellationToken));
+        Assert.Throws<ArgumentException>(() => new AttackTarget(http, new Uri("ftp://127.0.0.1/"), new AttackRunOptions()));
+    }
+
+    [Fact]
+    public async Task AnUnreachableGateway_IsAnErrorPerScenario_NotAVerdict()
+    {
+        using var http = new HttpClient();
+        var closed = new Uri($"http://127.0.0.1:{MicroSecure.Testing.LoopbackPorts.Free()}/");
+        var target = new AttackTarget(http, closed, new AttackRunOptions { RequestInterval = TimeSpan.FromMilliseconds(1) });
+
+        var results = await AttackRunner.RunAsync(target, [AttackScenarios.Find("token-alg-none")!, AttackScenarios.Find("host-header-hostile")!], null, TimeProvider.System, TestContext.Current.CancellationToken);
+
+        Assert.All(DetectionCoverage.JudgeBlockingOnly(results), c => Assert.Equal(AttackVerdict.Error, c.Verdict));
+        Assert.All(results, r => Assert.Contains("could not be reached", r.Error, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACancelledRun_StopsBeforeItsNextRequest()
+    {
+        await using var gateway = await FakeIssuerGateway.StartAsync();
+        using var http = new HttpClient();
+        var target = new AttackTarget(http, gateway.Url, new AttackRunOptions { RequestInterval = TimeSpan.FromSeconds(30) });
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var progress = new List<int>();
+
+        var run = AttackRunner.RunAsync(target, AttackScenarios.All, new Inline(p =>
+        {
+            progress.Add(p.Current);
+            if (p.Current == 1)
+            {
+                cancel.Cancel();
+            }
+        }), TimeProvider.System, cancel.Token);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        // Cancelled while the first scenario waited for its turn: no second one started.
+        Assert.Equal([1], progress);
+    }
+
+    private sealed class Inline(Action<AttackProgress> report) : IProgress<AttackProgress>
+    {
+        public void Report(AttackProgress value) => report(value);
+    }
+}
