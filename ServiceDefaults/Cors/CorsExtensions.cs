@@ -24,8 +24,10 @@ public static class CorsExtensions
         // The policy is built from the same validated options the posture reports, never from a second copy.
         builder.Services.AddCors();
         // Refused origins are recorded as security events; the answers are CorsService's own.
-        builder.Services.AddTransient<CorsService>();
-        builder.Services.Replace(ServiceDescriptor.Transient<ICorsService, CorsRefusalEvents>());
+        // One instance: it keeps the per-address event budget.
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CorsService>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<ICorsService, CorsRefusalEvents>());
         builder.Services.AddOptions<CorsOptions>().Configure<IOptions<CorsAllowListOptions>>((options, allowList) =>
         {
             var cors = allowList.Value;

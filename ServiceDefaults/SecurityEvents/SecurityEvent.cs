@@ -75,12 +75,12 @@ public static class SecurityEventKinds
     /// <summary>A gateway could not get an answer from the service behind it (down, refusing, too slow).</summary>
     public const string UpstreamUnavailable = nameof(UpstreamUnavailable);
 
-    /// <summary>Every kind above.</summary>
-    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        AuthenticationFailed, AuthorizationDenied, RateLimited, RateLimiterFallback, ValidationRejected, LoginFailed,
-        AccountLockedOut, RefreshTokenReused, TokenRevoked, ClientAuthenticationFailed, SuspiciousRequest, UpstreamUnavailable,
-    };
+    /// <summary>Every kind above (read from the constants, so a new kind cannot be left out).</summary>
+    public static IReadOnlySet<string> All { get; } = typeof(SecurityEventKinds)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>The severities, lowest first.</summary>

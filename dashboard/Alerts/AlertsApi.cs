@@ -32,9 +32,5 @@ public static class AlertsApi
         return TypedResults.LocalRedirect("/alerts#alert-" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private static string Who(HttpContext context)
-    {
-        var name = context.User.Identity?.Name ?? context.User.FindFirst("sub")?.Value ?? "unknown";
-        return AlertRule.Clip(name, Data.AlertLimits.By);
-    }
+    private static string Who(HttpContext context) => SignInExtensions.ActingUser(context, Data.AlertLimits.By);
 }

@@ -11,11 +11,25 @@ public sealed class AttackRunStore(SecurityDbContext db, TimeProvider time)
     /// <summary>Now, by the dashboard's clock.</summary>
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    public async Task<long> StartAsync(string trigger, Uri gateway, int scenarios, CancellationToken cancellationToken)
+    /// <summary>How often a running run refreshes its heartbeat.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>A running run whose heartbeat is older than this has stopped.</summary>
+    public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>Records a new run, unless one is running (with a live heartbeat, on any replica); returns its id, or null.</summary>
+    public async Task<long?> TryStartAsync(string trigger, Uri gateway, int scenarios, CancellationToken cancellationToken)
     {
+        var alive = Now - HeartbeatTimeout;
+        if (await db.AttackRuns.AnyAsync(r => r.Status == AttackRunStatuses.Running && r.HeartbeatAt > alive, cancellationToken))
+        {
+            return null;
+        }
+
         var run = new AttackRun
         {
             StartedAt = Now,
+            HeartbeatAt = Now,
             Trigger = Clip(trigger, AuditLimits.Name)!,
             Gateway = Clip(gateway.ToString(), AuditLimits.Url)!,
             Status = AttackRunStatuses.Running,
@@ -73,12 +87,23 @@ public sealed class AttackRunStore(SecurityDbContext db, TimeProvider time)
         }
     }
 
-    /// <summary>Runs left "running" by a dashboard that stopped mid-run: they will never finish.</summary>
-    public Task<int> AbandonUnfinishedAsync(CancellationToken cancellationToken) =>
-        db.AttackRuns.Where(r => r.Status == AttackRunStatuses.Running).ExecuteUpdateAsync(set => set
+    /// <summary>Refreshes a running run's heartbeat.</summary>
+    public Task HeartbeatAsync(long runId, CancellationToken cancellationToken) =>
+        db.AttackRuns.Where(r => r.Id == runId && r.Status == AttackRunStatuses.Running)
+            .ExecuteUpdateAsync(set => set.SetProperty(r => r.HeartbeatAt, Now), cancellationToken);
+
+    /// <summary>
+    /// Runs left "running" whose heartbeat stopped (their dashboard stopped mid-run): they will never finish. Runs
+    /// with a live heartbeat may be another replica's, still going.
+    /// </summary>
+    public Task<int> AbandonUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        var stale = Now - HeartbeatTimeout;
+        return db.AttackRuns.Where(r => r.Status == AttackRunStatuses.Running && r.HeartbeatAt <= stale).ExecuteUpdateAsync(set => set
             .SetProperty(r => r.Status, AttackRunStatuses.Failed)
             .SetProperty(r => r.Failure, "The dashboard stopped during the run.")
             .SetProperty(r => r.CompletedAt, Now), cancellationToken);
+    }
 
     /// <summary>The stored events caused by requests with these trace ids, since <paramref name="since"/>.</summary>
     public async Task<IReadOnlyList<RecordedEvent>> EventsAsync(IReadOnlyCollection<string> traceIds, DateTime since, CancellationToken cancellationToken)
@@ -97,7 +122,7 @@ public sealed class AttackRunStore(SecurityDbContext db, TimeProvider time)
         return events;
     }
 
-    /// <summary>The event kinds (and their rules) an alert opened or counted for since <paramref name="since"/>.</summary>
+    /// <summary>The event kinds of the alerts that were seen (opened or counted) since <paramref name="since"/>.</summary>
     public async Task<IReadOnlyList<string>> AlertedKindsAsync(DateTime since, CancellationToken cancellationToken)
     {
         var kinds = await db.Alerts.AsNoTracking().Where(a => a.LastSeen >= since).Select(a => a.Kinds).ToListAsync(cancellationToken);

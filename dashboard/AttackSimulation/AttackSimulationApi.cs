@@ -1,6 +1,5 @@
 using System.Globalization;
 using MicroSecure.AttackSimulation;
-using MicroSecure.Dashboard.Alerts;
 using MicroSecure.Dashboard.Extensions;
 using MicroSecure.ServiceDefaults.Headers;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,18 +14,33 @@ public static class AttackSimulationApi
 {
     public const string PagePath = "/attack-simulation";
 
+    /// <summary>What a post did, as the page's <c>?result=</c> (a fixed word, so a link cannot put text on the page).</summary>
+    public static class Outcomes
+    {
+        public const string Started = "started";
+        public const string Refused = "refused";
+        public const string Busy = "busy";
+        public const string Cancelling = "cancelling";
+        public const string NothingToCancel = "idle";
+    }
+
     public static void MapAttackSimulation(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup(PagePath)
             .RequireAuthorization(SignInExtensions.SecurityAdminPolicy)
             .ExcludeFromDescription();
-        api.MapPost("/run", async (HttpContext context, AttackSimulator simulator, CancellationToken cancellationToken) =>
+        api.MapPost("/run", async (HttpContext context, AttackSimulator simulator) =>
         {
-            var (runId, message) = await simulator.StartAsync("on-demand by " + Who(context), cancellationToken);
-            return TypedResults.LocalRedirect(PagePath + "?message=" + Uri.EscapeDataString(runId is null ? message : "Run started."));
+            var started = await simulator.StartAsync("on-demand by " + SignInExtensions.ActingUser(context, 100));
+            return TypedResults.LocalRedirect(PagePath + "?result=" + started switch
+            {
+                AttackStart.Started => Outcomes.Started,
+                AttackStart.Busy => Outcomes.Busy,
+                _ => Outcomes.Refused,
+            });
         }).RequireAntiforgeryToken();
-        api.MapPost("/cancel", (AttackSimulator simulator) =>
-            TypedResults.LocalRedirect(PagePath + "?message=" + Uri.EscapeDataString(simulator.Cancel() ? "Cancelling the run." : "No run is in progress.")))
+        api.MapPost("/cancel", async (AttackSimulator simulator) =>
+            TypedResults.LocalRedirect(PagePath + "?result=" + (await simulator.CancelAsync() ? Outcomes.Cancelling : Outcomes.NothingToCancel)))
             .RequireAntiforgeryToken();
         api.MapGet("/runs/{id:long}.csv", async Task<Results<PushStreamHttpResult, NotFound>> (long id, AttackRunStore store, CancellationToken cancellationToken) =>
         {
@@ -37,7 +51,7 @@ public static class AttackSimulationApi
 
             return TypedResults.Stream(async stream =>
             {
-                await using var writer = new StreamWriter(stream);
+                await using var writer = new StreamWriter(stream, leaveOpen: true);
                 await AttackReports.WriteCsvAsync(run.Results.Select(AttackRunStore.ReportRow), writer);
             }, "text/csv; charset=utf-8", FileName(run.Id, "csv"));
         }).WithSecurityHeadersPolicy(SecurityHeaderPolicies.Api);
@@ -54,7 +68,8 @@ public static class AttackSimulationApi
                 using var buffer = new MemoryStream();
                 AttackReports.WriteSarif(run.Results.Select(AttackRunStore.ReportRow), new Uri(run.Gateway),
                     new DateTimeOffset(DateTime.SpecifyKind(run.StartedAt, DateTimeKind.Utc)),
-                    new DateTimeOffset(DateTime.SpecifyKind(run.CompletedAt ?? run.StartedAt, DateTimeKind.Utc)), buffer);
+                    new DateTimeOffset(DateTime.SpecifyKind(run.CompletedAt ?? run.StartedAt, DateTimeKind.Utc)),
+                    completed: run.Status == Model.AttackRunStatuses.Completed, buffer);
                 buffer.Position = 0;
                 await buffer.CopyToAsync(stream);
             }, "application/sarif+json", FileName(run.Id, "sarif"));
@@ -62,7 +77,4 @@ public static class AttackSimulationApi
     }
 
     private static string FileName(long id, string extension) => $"attack-run-{id.ToString(CultureInfo.InvariantCulture)}.{extension}";
-
-    private static string Who(HttpContext context) =>
-        AlertRule.Clip(context.User.Identity?.Name ?? context.User.FindFirst("sub")?.Value ?? "unknown", 100);
 }

@@ -11,7 +11,7 @@ public sealed class AttackSimulationOptions : IValidatableObject
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// In the Production environment runs are refused unless this is true: attacking a live deployment is a
+    /// Outside the Development environment (Production, Staging, any other) runs are refused unless this is true: attacking a live deployment is a
     /// decision, not a default. (The scenarios touch no one's data, but they do count against the dashboard's
     /// own address in the gateway's limits, and raise security events and possibly alerts.)
     /// </summary>
@@ -49,9 +49,9 @@ public sealed class AttackSimulationOptions : IValidatableObject
             yield return new ValidationResult("GatewayUrl must be an absolute http or https address.", [nameof(GatewayUrl)]);
         }
 
-        if (Interval is { } interval && interval < TimeSpan.FromMinutes(5))
+        if (Interval is { } interval && (interval < TimeSpan.FromMinutes(5) || interval > TimeSpan.FromDays(30)))
         {
-            yield return new ValidationResult("Interval must be at least 5 minutes (or unset for no schedule).", [nameof(Interval)]);
+            yield return new ValidationResult("Interval must be between 5 minutes and 30 days (or unset for no schedule).", [nameof(Interval)]);
         }
     }
 }

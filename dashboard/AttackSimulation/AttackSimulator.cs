@@ -13,10 +13,23 @@ namespace MicroSecure.Dashboard.AttackSimulation;
 /// <param name="Phase">Sending scenarios, or waiting for their events to be stored.</param>
 public sealed record AttackRunProgress(long RunId, int Current, int Total, string Scenario, string Phase);
 
+/// <summary>What asking for a run did.</summary>
+public enum AttackStart
+{
+    Started,
+
+    /// <summary>A run is in progress (here, or on another replica).</summary>
+    Busy,
+
+    /// <summary>Runs are refused here: see <see cref="AttackSimulator.RefusalReason"/>.</summary>
+    Refused,
+}
+
 /// <summary>
 /// Runs the attack scenarios against the gateway, one run at a time, on demand and (when configured) on a
 /// schedule; then waits for the services' events and judges each scenario against them. A run can be
-/// cancelled; in Production it is refused unless allowed.
+/// cancelled; outside Development it is refused unless allowed. Across dashboard replicas the store decides:
+/// a run marked running whose heartbeat is live refuses another; one whose heartbeat stopped is marked failed.
 /// </summary>
 public sealed partial class AttackSimulator(
     IServiceScopeFactory scopes,
@@ -31,10 +44,11 @@ public sealed partial class AttackSimulator(
     public const string HttpClientName = "attack-simulation";
 
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenSource? _running;
-    private CancellationToken _stopping;
+    private Task _run = Task.CompletedTask;
 
-    /// <summary>The current run's progress; null when none runs.</summary>
+    /// <summary>The current run's progress; null when none runs here.</summary>
     public AttackRunProgress? Progress { get; private set; }
 
     /// <summary>Why a run cannot start now, or null when it can.</summary>
@@ -46,30 +60,33 @@ public sealed partial class AttackSimulator(
             return "The attack simulation is switched off (Dashboard:AttackSimulation:Enabled).";
         }
 
-        if (environment.IsProduction() && !settings.AllowInProduction)
+        // Any environment but Development counts: a staging deployment is attacked only on purpose too.
+        if (!environment.IsDevelopment() && !settings.AllowInProduction)
         {
-            return "Runs are refused in Production unless Dashboard:AttackSimulation:AllowInProduction is true.";
+            return $"Runs are refused in the {environment.EnvironmentName} environment unless Dashboard:AttackSimulation:AllowInProduction is true.";
         }
 
         return Gateway() is null ? "No gateway is configured (Dashboard:AttackSimulation:GatewayUrl or Dashboard:Audit:GatewayUrl)." : null;
     }
 
-    /// <summary>Starts a run unless one is running or runs are refused; returns the run's id, or why not.</summary>
-    public async Task<(long? RunId, string Message)> StartAsync(string trigger, CancellationToken cancellationToken)
+    /// <summary>Starts a run unless runs are refused or one is in progress (here or, by the store, on another replica).</summary>
+    public async Task<AttackStart> StartAsync(string trigger)
     {
-        if (RefusalReason() is { } refused)
+        if (RefusalReason() is not null)
         {
-            return (null, refused);
+            return AttackStart.Refused;
         }
 
+        var settings = options.CurrentValue;
         var gateway = Gateway()!;
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        var scenarios = AttackScenarios.All;
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         lock (_gate)
         {
             if (_running is not null)
             {
                 cancel.Dispose();
-                return (null, "A run is already in progress.");
+                return AttackStart.Busy;
             }
 
             _running = cancel;
@@ -77,17 +94,28 @@ public sealed partial class AttackSimulator(
 
         try
         {
-            var scenarios = AttackScenarios.All;
-            long runId;
+            long? runId;
+            // Not the request's token: once the row exists, the run must go on to write its end.
             await using (var scope = scopes.CreateAsyncScope())
             {
-                runId = await scope.ServiceProvider.GetRequiredService<AttackRunStore>().StartAsync(trigger, gateway, scenarios.Count, cancellationToken);
+                runId = await scope.ServiceProvider.GetRequiredService<AttackRunStore>()
+                    .TryStartAsync(trigger, gateway, scenarios.Count, CancellationToken.None);
             }
 
-            Progress = new AttackRunProgress(runId, 0, scenarios.Count, "", "starting");
-            LogStarted(logger, runId, gateway, trigger);
-            _ = Task.Run(() => RunAsync(runId, gateway, scenarios, cancel), CancellationToken.None);
-            return (runId, "Started.");
+            if (runId is not { } id)
+            {
+                Release(cancel);
+                return AttackStart.Busy;
+            }
+
+            Progress = new AttackRunProgress(id, 0, scenarios.Count, "", "starting");
+            LogStarted(logger, id, gateway, trigger);
+            lock (_gate)
+            {
+                _run = Task.Run(() => RunAsync(id, gateway, scenarios, settings, cancel), CancellationToken.None);
+            }
+
+            return AttackStart.Started;
         }
         catch
         {
@@ -96,45 +124,51 @@ public sealed partial class AttackSimulator(
         }
     }
 
-    /// <summary>Cancels the current run (between two requests); false when none runs.</summary>
-    public bool Cancel()
+    /// <summary>Cancels the run in progress here (its request in flight, or its wait for events); false when none runs here.</summary>
+    public async Task<bool> CancelAsync()
     {
+        CancellationTokenSource? running;
         lock (_gate)
         {
-            if (_running is null)
-            {
-                return false;
-            }
-
-            _running.Cancel();
-            return true;
+            running = _running;
         }
+
+        if (running is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            // Outside the lock: cancellation callbacks run the run's continuations.
+            await running.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended meanwhile.
+        }
+
+        return true;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _stopping = stoppingToken;
         try
         {
-            await using (var scope = scopes.CreateAsyncScope())
-            {
-                await scope.ServiceProvider.GetRequiredService<AttackRunStore>().AbandonUnfinishedAsync(stoppingToken);
-            }
-
+            await AbandonUnfinishedAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (options.CurrentValue.Interval is not { } interval)
+                // No schedule: look again later, as the setting can change while the dashboard runs.
+                var interval = ReadInterval() ?? TimeSpan.FromMinutes(1);
+                await Task.Delay(interval, time, stoppingToken);
+                if (ReadInterval() is null)
                 {
-                    // No schedule: look again later, as the setting can change while the dashboard runs.
-                    await Task.Delay(TimeSpan.FromMinutes(1), time, stoppingToken);
                     continue;
                 }
 
-                await Task.Delay(interval, time, stoppingToken);
                 try
                 {
-                    var (_, message) = await StartAsync("schedule", stoppingToken);
-                    LogScheduled(logger, message);
+                    LogScheduled(logger, await StartAsync("schedule"));
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
@@ -148,22 +182,45 @@ public sealed partial class AttackSimulator(
         }
     }
 
-    private async Task RunAsync(long runId, Uri gateway, IReadOnlyList<AttackScenario> scenarios, CancellationTokenSource cancel)
+    /// <summary>Stops the run in progress and waits (briefly) for it to record how it ended.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        var settings = options.CurrentValue;
+        await _stopping.CancelAsync();
+        Task run;
+        lock (_gate)
+        {
+            run = _run;
+        }
+
+        await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    private async Task RunAsync(long runId, Uri gateway, IReadOnlyList<AttackScenario> scenarios, AttackSimulationOptions settings, CancellationTokenSource cancel)
+    {
         var status = AttackRunStatuses.Completed;
         string? failure = null;
         IReadOnlyList<StoredCoverage> stored = [];
+        using var beating = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
+        var heartbeat = HeartbeatAsync(runId, beating.Token);
         try
         {
             var target = new AttackTarget(httpClients.CreateClient(HttpClientName), gateway,
                 new AttackRunOptions { RequestInterval = settings.RequestInterval, RequestTimeout = settings.RequestTimeout });
-            var progress = new InlineProgress(p => Progress = new AttackRunProgress(runId, p.Current, p.Total, p.Scenario.Title, "sending"));
+            var progress = new InlineProgress<AttackProgress>(p => Progress = new AttackRunProgress(runId, p.Current, p.Total, p.Scenario.Title, "sending"));
             var started = time.GetUtcNow().UtcDateTime;
             var results = await AttackRunner.RunAsync(target, scenarios, progress, time, cancel.Token);
 
             Progress = new AttackRunProgress(runId, scenarios.Count, scenarios.Count, "", "waiting for the events to be stored");
             var coverage = await JudgeAsync(results, started.AddMinutes(-1), settings.EvidenceTimeout, cancel.Token);
+            // The alert evaluator counts stored events within about a second of their commit.
+            await Task.Delay(TimeSpan.FromSeconds(2), time, cancel.Token);
             IReadOnlyList<string> alertedKinds;
             await using (var scope = scopes.CreateAsyncScope())
             {
@@ -185,15 +242,30 @@ public sealed partial class AttackSimulator(
             LogFailed(logger, exception);
         }
 
+        await beating.CancelAsync();
+        await heartbeat;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<AttackRunStore>().FinishAsync(runId, status, failure, stored, settings.RunsKept, CancellationToken.None);
-            LogFinished(logger, runId, status, stored.Count(s => s.Row.Verdict == AttackVerdict.PassThrough),
-                stored.Count(s => s.Row.Verdict is AttackVerdict.BlindSpot or AttackVerdict.WrongReason));
+            var passThrough = stored.Count(s => s.Row.Verdict == AttackVerdict.PassThrough);
+            var blindSpots = stored.Count(s => s.Row.Verdict is AttackVerdict.BlindSpot or AttackVerdict.WrongReason);
+            if (status != AttackRunStatuses.Completed)
+            {
+                LogEnded(logger, runId, status, failure);
+            }
+            else if (passThrough + blindSpots > 0)
+            {
+                LogFindings(logger, runId, passThrough, blindSpots);
+            }
+            else
+            {
+                LogDefended(logger, runId);
+            }
         }
         catch (Exception exception)
         {
+            // The row stays "running" until its heartbeat is stale; the next dashboard start marks it failed.
             LogFailed(logger, exception);
         }
         finally
@@ -225,6 +297,59 @@ public sealed partial class AttackSimulator(
         }
     }
 
+    /// <summary>Keeps the run's heartbeat fresh until it ends, so another replica sees it is alive.</summary>
+    private async Task HeartbeatAsync(long runId, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(AttackRunStore.HeartbeatInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    await scope.ServiceProvider.GetRequiredService<AttackRunStore>().HeartbeatAsync(runId, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    LogFailed(logger, exception);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
+        }
+    }
+
+    private async Task AbandonUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<AttackRunStore>().AbandonUnfinishedAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The store is not reachable yet: the next start, or a run's own start, tells stale rows by their heartbeat.
+            LogFailed(logger, exception);
+        }
+    }
+
+    private TimeSpan? ReadInterval()
+    {
+        try
+        {
+            return options.CurrentValue.Interval;
+        }
+        catch (OptionsValidationException exception)
+        {
+            // A reload with invalid settings: no scheduled run until they are fixed.
+            LogFailed(logger, exception);
+            return null;
+        }
+    }
+
     private Uri? Gateway() => options.CurrentValue.GatewayUrl ?? audit.CurrentValue.GatewayUrl;
 
     private void Release(CancellationTokenSource cancel)
@@ -240,21 +365,21 @@ public sealed partial class AttackSimulator(
         cancel.Dispose();
     }
 
-    /// <summary>Reports on the runner's own thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class InlineProgress(Action<AttackProgress> report) : IProgress<AttackProgress>
-    {
-        public void Report(AttackProgress value) => report(value);
-    }
-
     [LoggerMessage(1, LogLevel.Information, "Attack simulation run {RunId} started against {Gateway} ({Trigger}).")]
     private static partial void LogStarted(ILogger logger, long runId, Uri gateway, string trigger);
 
-    [LoggerMessage(2, LogLevel.Information, "Attack simulation run {RunId} {Status}: {PassThrough} passed through, {BlindSpots} blind spots.")]
-    private static partial void LogFinished(ILogger logger, long runId, string status, int passThrough, int blindSpots);
+    [LoggerMessage(2, LogLevel.Information, "Attack simulation run {RunId} completed: every attack defended.")]
+    private static partial void LogDefended(ILogger logger, long runId);
 
-    [LoggerMessage(3, LogLevel.Warning, "Attack simulation run failed.")]
+    [LoggerMessage(6, LogLevel.Information, "Attack simulation run {RunId} {Status}: {Failure}")]
+    private static partial void LogEnded(ILogger logger, long runId, string status, string? failure);
+
+    [LoggerMessage(3, LogLevel.Warning, "Attack simulation failed.")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(4, LogLevel.Information, "Scheduled attack simulation: {Message}")]
-    private static partial void LogScheduled(ILogger logger, string message);
+    [LoggerMessage(4, LogLevel.Information, "Scheduled attack simulation: {Result}.")]
+    private static partial void LogScheduled(ILogger logger, AttackStart result);
+
+    [LoggerMessage(5, LogLevel.Warning, "Attack simulation run {RunId}: {PassThrough} attacks passed through, {BlindSpots} blind spots.")]
+    private static partial void LogFindings(ILogger logger, long runId, int passThrough, int blindSpots);
 }

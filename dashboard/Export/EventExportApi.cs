@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MicroSecure.AttackSimulation;
 using MicroSecure.Dashboard.Collector;
 using MicroSecure.Dashboard.Data;
 using MicroSecure.Dashboard.Model;
@@ -135,25 +136,9 @@ public static class EventExportApi
                 row.Append(',');
             }
 
-            row.Append(Cell(cells[i]));
+            row.Append(CsvText.Cell(cells[i]));
         }
 
-        row.Append("\r\n");
-    }
-
-    /// <summary>One CSV cell: quoted when needed, and prefixed with <c>'</c> when a spreadsheet would read a formula.</summary>
-    public static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return "";
-        }
-
-        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '|' or '%')
-        {
-            value = "'" + value;
-        }
-
-        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+        row.Append(CsvText.LineEnd);
     }
 }

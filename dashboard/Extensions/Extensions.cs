@@ -63,25 +63,11 @@ internal static class Extensions
             .ConfigurePrimaryHttpMessageHandler((handler, _) => ((SocketsHttpHandler)handler).AllowAutoRedirect = false)
             .RemoveAllResilienceHandlers();
         builder.Services.AddHttpClient(AuditRunner.FeedClientName, client => client.Timeout = TimeSpan.FromMinutes(2)).RemoveAllResilienceHandlers();
-        // The active check sees what an outside client sees: no redirects followed, no cookies kept.
-        builder.Services.AddHttpClient(SurfaceProbe.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
-            {
-                // Configured in place, so the trust ServiceDefaults gives every client's handler stays.
-                var sockets = (SocketsHttpHandler)handler;
-                sockets.AllowAutoRedirect = false;
-                sockets.UseCookies = false;
-            })
-            .RemoveAllResilienceHandlers();
-        // The attacks are judged on the gateway's own first answer: no redirects, no cookies, no retries.
+        // The active check and the attack simulation see what an outside client sees (no redirects followed, no
+        // cookies kept, no retries), and judge the gateway's own first answer.
+        builder.Services.AddHttpClient(SurfaceProbe.HttpClientName).ConfigurePrimaryHttpMessageHandler(AsOutsideClient).RemoveAllResilienceHandlers();
         builder.Services.AddHttpClient(AttackSimulator.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
-            {
-                var sockets = (SocketsHttpHandler)handler;
-                sockets.AllowAutoRedirect = false;
-                sockets.UseCookies = false;
-            })
-            .RemoveAllResilienceHandlers();
+            .ConfigurePrimaryHttpMessageHandler(AsOutsideClient).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
         builder.AddDashboardSignIn();
@@ -103,5 +89,13 @@ internal static class Extensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, RevalidatingDashboardAuthenticationStateProvider>();
         builder.Services.AddMudServices();
+    }
+
+    // Configured in place, so the trust ServiceDefaults gives every client's handler stays.
+    private static void AsOutsideClient(HttpMessageHandler handler, IServiceProvider _)
+    {
+        var sockets = (SocketsHttpHandler)handler;
+        sockets.AllowAutoRedirect = false;
+        sockets.UseCookies = false;
     }
 }

@@ -23,6 +23,13 @@ internal static class SignInExtensions
     private const string SelectorScheme = "dashboard";
     private const string SessionStartedItem = "session_started";
 
+    /// <summary>Who is acting, for the record: the signed-in person's name (or subject), at most <paramref name="maxLength"/> characters.</summary>
+    public static string ActingUser(HttpContext context, int maxLength)
+    {
+        var name = context.User.Identity?.Name ?? context.User.FindFirst("sub")?.Value ?? "unknown";
+        return name.Length > maxLength ? name[..maxLength] : name;
+    }
+
     public static void AddDashboardSignIn(this IHostApplicationBuilder builder)
     {
         var isDevelopment = builder.Environment.IsDevelopment();

@@ -7,6 +7,12 @@ public sealed class AttackRun
 
     public DateTime StartedAt { get; set; }
 
+    /// <summary>
+    /// Refreshed every few seconds while the run goes on: a "running" row whose heartbeat stopped belongs to a
+    /// dashboard that stopped mid-run.
+    /// </summary>
+    public DateTime HeartbeatAt { get; set; }
+
     /// <summary>When the run (and its evidence wait) ended; null while it runs.</summary>
     public DateTime? CompletedAt { get; set; }
 
@@ -80,7 +86,10 @@ public sealed class AttackScenarioResult
     /// <summary>Space-separated trace ids of the scenario's requests.</summary>
     public required string TraceIds { get; set; }
 
-    /// <summary>An alert rule counted the scenario's events (an alert opened or grew during the run).</summary>
+    /// <summary>
+    /// An alert of the scenario's event kind was open or counted during the run: the alerting saw this kind of
+    /// attack then (not necessarily this very request, as a threshold rule counts many).
+    /// </summary>
     public bool Alerted { get; set; }
 
     public DateTime StartedAt { get; set; }

@@ -17,10 +17,13 @@ public sealed class AttackRunnerTests
 
         var coverage = DetectionCoverage.JudgeBlockingOnly(results);
         // The fake answers 200 with one item to everything: every check that needs a refusal fails. It adds no
-        // CORS header, names no foreign host, and gives no RateLimit header, so those three are judged as they must be.
+        // CORS header and names no foreign host, so those are judged blocked, as they must be; and without a
+        // RateLimit header the budget cannot be judged at all.
         var notThrough = coverage.Where(c => c.Verdict != AttackVerdict.PassThrough).Select(c => c.Result.Scenario.Id).Order(StringComparer.Ordinal);
-        Assert.Equal(["cors-foreign-preflight", "cors-foreign-read", "host-header-forwarded"], notThrough);
-        Assert.Contains("no RateLimit header", Assert.Single(results, r => r.Scenario.Id == "rate-limit-spoofed-forwarding").Outcome!.Detail, StringComparison.Ordinal);
+        Assert.Equal(["cors-foreign-preflight", "cors-foreign-read", "host-header-forwarded", "rate-limit-spoofed-forwarding"], notThrough);
+        var rateLimit = Assert.Single(coverage, c => c.Result.Scenario.Id == "rate-limit-spoofed-forwarding");
+        Assert.Equal(AttackVerdict.Error, rateLimit.Verdict);
+        Assert.Contains("no RateLimit header", rateLimit.Result.Error, StringComparison.Ordinal);
         Assert.Contains("matched 1 products", Assert.Single(results, r => r.Scenario.Id == "injection-search").Outcome!.Detail, StringComparison.Ordinal);
     }
 
@@ -78,7 +81,7 @@ public sealed class AttackRunnerTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var progress = new List<int>();
 
-        var run = AttackRunner.RunAsync(target, AttackScenarios.All, new Inline(p =>
+        var run = AttackRunner.RunAsync(target, AttackScenarios.All, new InlineProgress<AttackProgress>(p =>
         {
             progress.Add(p.Current);
             if (p.Current == 1)
@@ -90,10 +93,5 @@ public sealed class AttackRunnerTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         // Cancelled while the first scenario waited for its turn: no second one started.
         Assert.Equal([1], progress);
-    }
-
-    private sealed class Inline(Action<AttackProgress> report) : IProgress<AttackProgress>
-    {
-        public void Report(AttackProgress value) => report(value);
     }
 }

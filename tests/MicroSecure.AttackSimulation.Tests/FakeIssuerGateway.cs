@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using MicroSecure.Testing;
@@ -38,7 +39,7 @@ internal sealed class FakeIssuerGateway : IAsyncDisposable
             app.MapGet("/.well-known/jwks", () =>
             {
                 var key = gateway.Key.ExportParameters(false);
-                return Results.Json(new { keys = new[] { new { kty = "RSA", use = "sig", kid = KeyId, n = Base64Url(key.Modulus!), e = Base64Url(key.Exponent!) } } });
+                return Results.Json(new { keys = new[] { new { kty = "RSA", use = "sig", kid = KeyId, n = Base64Url.EncodeToString(key.Modulus), e = Base64Url.EncodeToString(key.Exponent) } } });
             });
             app.MapFallback(async context =>
             {
@@ -50,8 +51,6 @@ internal sealed class FakeIssuerGateway : IAsyncDisposable
         });
         return gateway;
     }
-
-    public static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public async ValueTask DisposeAsync()
     {

@@ -16,7 +16,7 @@ public sealed class ReportsTests
         };
         using var stream = new MemoryStream();
 
-        AttackReports.WriteSarif(rows, new Uri("https://gateway.example/"), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, stream);
+        AttackReports.WriteSarif(rows, new Uri("https://gateway.example/"), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, completed: true, stream);
 
         using var log = JsonDocument.Parse(stream.ToArray());
         var run = log.RootElement.GetProperty("runs")[0];

@@ -17,7 +17,7 @@ public sealed class EventExportTests
     [InlineData(null, "")]
     public void Cells_AreQuotedAndFormulasNeutralised(string? value, string expected)
     {
-        Assert.Equal(expected, EventExportApi.Cell(value));
+        Assert.Equal(expected, MicroSecure.AttackSimulation.CsvText.Cell(value));
     }
 
     [Fact]

@@ -14,6 +14,7 @@ const string Usage = """
                           blocking is judged and --fail-on blind-spot is refused
       --fail-on           pass-through: exit 1 when an attack got through; blind-spot: also when one was blocked but
                           not recorded (or recorded with the wrong reason)
+      --interval <ms>     at least this long between two requests (10 to 60000, default 100)
       --list              print the scenarios and exit
     """;
 
@@ -56,11 +57,21 @@ for (var i = 0; i < args.Length; i++)
 
 var token = Environment.GetEnvironmentVariable("MICROSECURE_ATTACK_TOKEN");
 var unknown = only.Where(id => AttackScenarios.Find(id) is null).ToArray();
+Uri? dashboardUri = null;
 if (!Uri.TryCreate(gateway, UriKind.Absolute, out var gatewayUri) || gatewayUri.Scheme is not ("http" or "https")
-    || (dashboard is not null && !Uri.TryCreate(dashboard, UriKind.Absolute, out _))
+    || (dashboard is not null && !Uri.TryCreate(dashboard, UriKind.Absolute, out dashboardUri))
+    || options.RequestInterval < TimeSpan.FromMilliseconds(10) || options.RequestInterval > TimeSpan.FromMinutes(1)
+    || evidenceTimeout < TimeSpan.Zero || evidenceTimeout > TimeSpan.FromMinutes(10)
     || failOn is not (null or "pass-through" or "blind-spot") || unknown.Length > 0)
 {
     Console.Error.WriteLine((unknown.Length > 0 ? $"Unknown scenario: {string.Join(", ", unknown)}.{Environment.NewLine}" : "") + Usage);
+    return 2;
+}
+
+// The bearer token never travels in clear text, except to this machine.
+if (dashboardUri is not null && dashboardUri.Scheme != Uri.UriSchemeHttps && !dashboardUri.IsLoopback)
+{
+    Console.Error.WriteLine("--dashboard must be an https address (or a loopback one): the token must not travel in clear text.");
     return 2;
 }
 
@@ -86,7 +97,7 @@ IReadOnlyList<ScenarioResult> results;
 try
 {
     results = await AttackRunner.RunAsync(target, scenarios,
-        new SynchronousProgress(p => Console.Error.WriteLine($"[{p.Current}/{p.Total}] {p.Scenario.Id}")), TimeProvider.System, cancel.Token);
+        new InlineProgress<AttackProgress>(p => Console.Error.WriteLine($"[{p.Current}/{p.Total}] {p.Scenario.Id}")), TimeProvider.System, cancel.Token);
 }
 catch (OperationCanceledException)
 {
@@ -95,9 +106,9 @@ catch (OperationCanceledException)
 }
 
 IReadOnlyList<CoverageResult> coverage;
-if (dashboard is not null && !string.IsNullOrEmpty(token))
+if (dashboardUri is not null && !string.IsNullOrEmpty(token))
 {
-    var events = new DashboardEvents(http, new Uri(dashboard), token);
+    var events = new DashboardEvents(http, dashboardUri, token);
     var deadline = DateTimeOffset.UtcNow + evidenceTimeout;
     IReadOnlyList<RecordedEvent> stored = [];
     while (true)
@@ -105,20 +116,25 @@ if (dashboard is not null && !string.IsNullOrEmpty(token))
         try
         {
             stored = await events.ReadAsync(started.AddMinutes(-1), cancel.Token);
+
+            // Services export their events within seconds; wait for the stragglers, not forever.
+            if (DetectionCoverage.IsComplete(results, stored) || DateTimeOffset.UtcNow >= deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(7), cancel.Token);
         }
         catch (HttpRequestException exception)
         {
             Console.Error.WriteLine($"The dashboard's events could not be read: {exception.Message}");
             return 3;
         }
-
-        // Services export their events within seconds; wait for the stragglers, not forever.
-        if (DetectionCoverage.IsComplete(results, stored) || DateTimeOffset.UtcNow >= deadline)
+        catch (OperationCanceledException)
         {
-            break;
+            Console.Error.WriteLine("Cancelled.");
+            return 2;
         }
-
-        await Task.Delay(TimeSpan.FromSeconds(7), cancel.Token);
     }
 
     coverage = DetectionCoverage.Judge(results, stored);
@@ -143,7 +159,7 @@ Console.WriteLine($"{coverage.Count(c => c.Verdict is AttackVerdict.Defended or 
 if (sarif is not null)
 {
     await using var file = File.Create(sarif);
-    AttackReports.WriteSarif(rows, target.Gateway, started, finished, file);
+    AttackReports.WriteSarif(rows, target.Gateway, started, finished, completed: true, file);
 }
 
 if (csv is not null)
@@ -163,12 +179,6 @@ if (failOn == "blind-spot" && coverage.Any(c => c.Verdict is AttackVerdict.Blind
 }
 
 return coverage.Any(c => c.Verdict == AttackVerdict.Error) ? 3 : 0;
-
-/// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
-internal sealed class SynchronousProgress(Action<AttackProgress> report) : IProgress<AttackProgress>
-{
-    public void Report(AttackProgress value) => report(value);
-}
 
 /// <summary>The dashboard's stored events since a moment, read through its CSV export with a bearer token.</summary>
 internal sealed class DashboardEvents(HttpClient http, Uri dashboard, string token)

@@ -47,7 +47,7 @@ public static class AttackReports
     {
         ArgumentNullException.ThrowIfNull(coverage);
         ArgumentNullException.ThrowIfNull(writer);
-        await writer.WriteLineAsync(string.Join(',', s_columns)).ConfigureAwait(false);
+        await writer.WriteAsync(CsvText.Row(s_columns)).ConfigureAwait(false);
         foreach (var row in coverage)
         {
             string?[] cells =
@@ -57,15 +57,16 @@ public static class AttackReports
                 row.Answer, row.Detail, row.ExpectedKind, string.Join(' ', row.ExpectedReasons),
                 row.RecordedReasons, string.Join(' ', row.EventIds), string.Join(' ', row.TraceIds),
             ];
-            await writer.WriteLineAsync(string.Join(',', cells.Select(Cell))).ConfigureAwait(false);
+            await writer.WriteAsync(CsvText.Row(cells)).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// SARIF for code-scanning tools: every scenario is a rule; a defended one is a result of kind <c>pass</c>, a
-    /// pass-through an <c>error</c>, a blind spot, a wrong reason or a scenario that could not run a <c>warning</c>.
+    /// pass-through an <c>error</c>, a blind spot, a wrong reason or a scenario that could not run a <c>warning</c>. A run that
+    /// was cancelled or failed (<c>completed</c> false) is not an execution that succeeded: its results are not the whole picture.
     /// </summary>
-    public static void WriteSarif(IEnumerable<AttackReportRow> coverage, Uri gateway, DateTimeOffset started, DateTimeOffset finished, Stream stream)
+    public static void WriteSarif(IEnumerable<AttackReportRow> coverage, Uri gateway, DateTimeOffset started, DateTimeOffset finished, bool completed, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(coverage);
         ArgumentNullException.ThrowIfNull(gateway);
@@ -110,7 +111,7 @@ public static class AttackReports
 
         json.WriteStartArray("invocations");
         json.WriteStartObject();
-        json.WriteBoolean("executionSuccessful", rows.All(r => r.Verdict != AttackVerdict.Error));
+        json.WriteBoolean("executionSuccessful", completed && rows.All(r => r.Verdict != AttackVerdict.Error));
         json.WriteString("startTimeUtc", started.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         json.WriteString("endTimeUtc", finished.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         json.WriteEndObject();
@@ -167,21 +168,5 @@ public static class AttackReports
         json.WriteEndObject();
         json.WriteEndArray();
         json.WriteEndObject();
-    }
-
-    private static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return "";
-        }
-
-        // A cell a spreadsheet would run as a formula is prefixed so it stays text.
-        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '|' or '%')
-        {
-            value = "'" + value;
-        }
-
-        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
     }
 }

@@ -64,14 +64,17 @@ public static class AttackRunner
 
     private static bool IsFailureToReach(Exception exception) =>
         exception is HttpRequestException or OperationCanceledException or IOException or SocketException or InvalidOperationException
-            or System.Text.Json.JsonException or KeyNotFoundException or FormatException;
+            or System.Text.Json.JsonException or KeyNotFoundException or FormatException or System.Security.Cryptography.CryptographicException
+            or ScenarioNotJudgedException;
 
     private static string Describe(Exception exception) => exception switch
     {
         OperationCanceledException => "No answer in time.",
         HttpRequestException { StatusCode: { } status } => $"The gateway answered {(int)status} where the scenario needed a success (discovery or key set).",
         HttpRequestException http => $"The gateway could not be reached ({http.HttpRequestError}).",
-        KeyNotFoundException or System.Text.Json.JsonException or FormatException => "The issuer's discovery document or key set could not be read.",
+        ScenarioNotJudgedException => exception.Message,
+        KeyNotFoundException or System.Text.Json.JsonException or FormatException or System.Security.Cryptography.CryptographicException =>
+            "The issuer's discovery document or key set could not be read.",
         _ => exception.Message,
     };
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -79,7 +80,15 @@ public sealed class AttackTarget
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
-        return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+        {
+            // The run's own address is over a budget: the answer says nothing about the attack. No scenario expects a 429.
+            response.Dispose();
+            throw new ScenarioNotJudgedException("The gateway's rate limit answered (429) for the run's own address; the attack could not be judged.");
+        }
+
+        return response;
     }
 
     /// <summary>The gateway address of <paramref name="path"/>.</summary>
@@ -113,7 +122,7 @@ public sealed class AttackTarget
         }
 
         _issuer = new IssuerKeys(issuer, key.GetProperty("kid").GetString() ?? "", key.GetRawText(),
-            Base64Url(key.GetProperty("n").GetString()), Base64Url(key.GetProperty("e").GetString()));
+            Base64Url.DecodeFromChars(key.GetProperty("n").GetString()), Base64Url.DecodeFromChars(key.GetProperty("e").GetString()));
         return _issuer;
     }
 
@@ -145,10 +154,10 @@ public sealed class AttackTarget
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private static byte[] Base64Url(string? value) =>
-        Convert.FromBase64String((value ?? "").Replace('-', '+').Replace('_', '/').PadRight(((value?.Length ?? 0) + 3) / 4 * 4, '='));
 }
 
 /// <summary>The issuer's name and its signing key as published (public parts only).</summary>
 internal sealed record IssuerKeys(string Issuer, string KeyId, string Jwk, byte[] Modulus, byte[] Exponent);
+
+/// <summary>A scenario's answer cannot say whether the attack was blocked (the run's own budget ran out, say).</summary>
+public sealed class ScenarioNotJudgedException(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -125,5 +126,5 @@ public sealed class ForgedTokens
 
     private static string Compact(JsonObject header, JsonObject claims, byte[] signature) => $"{SigningInput(header, claims)}.{Encode(signature)}";
 
-    private static string Encode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Encode(byte[] bytes) => Base64Url.EncodeToString(bytes);
 }

@@ -320,6 +320,9 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("PassThrough")
                         .HasColumnType("integer");
 

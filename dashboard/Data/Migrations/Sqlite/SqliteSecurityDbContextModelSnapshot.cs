@@ -305,6 +305,9 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("PassThrough")
                         .HasColumnType("INTEGER");
 

@@ -18,6 +18,7 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
                     StartedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    HeartbeatAt = table.Column<DateTime>(type: "TEXT", nullable: false),
                     CompletedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     Trigger = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
                     Gateway = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),

@@ -19,6 +19,7 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    HeartbeatAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     CompletedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Trigger = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     Gateway = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
