@@ -126,6 +126,20 @@ public abstract class ProductionRehearsalTests<TFixture>(TFixture fixture) where
     }
 
     [Fact]
+    public async Task AnOversizedBody_IsThe413ProblemThroughTheEdge_NotA502()
+    {
+        // As a client sends it: the declared length, no Expect: 100-continue, the whole body at once.
+        using var client = ClientFrom("127.0.0.41", fixture.GatewayUrl);
+        using var content = new ByteArrayContent(new byte[3 * 1024 * 1024]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        using var response = await client.PostAsync(new Uri("/api/orders", UriKind.Relative), content, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task DevelopmentOnlyFeatures_AreOff()
     {
         using var client = fixture.CreateClient(fixture.GatewayUrl);
@@ -254,6 +268,11 @@ public abstract class ProductionRehearsalTests<TFixture>(TFixture fixture) where
             Assert.True(c.HttpOnly, $"{c.Name} is not HttpOnly");
             Assert.Equal("/", c.Path);
         });
+
+        // Production: the attack simulation shows why it will not run, and offers no way to start one.
+        await page.GotoAsync(new Uri(fixture.DashboardUrl, "/attack-simulation").ToString());
+        Assert.Contains("AllowInProduction", await page.GetByTestId("attack-refused").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.True(await page.GetByTestId("attack-run").IsDisabledAsync());
         Assert.Empty(await browser.AllProblemsAsync());
     }
 

@@ -30,8 +30,9 @@ public sealed class IngressOptions
 /// <summary>
 /// Behaves as Azure Container Apps' ingress does towards an app: TLS ends here, the request goes on as plain
 /// HTTP with its Host unchanged, the caller's address appended to <c>X-Forwarded-For</c> (a client's own
-/// entries stay in front of it) and <c>X-Forwarded-Proto</c> set to the scheme of this hop. Routing is by
-/// the port the connection arrived on, never by anything the caller sends.
+/// entries stay in front of it) and <c>X-Forwarded-Proto</c> set to the scheme of this hop, and an app's early
+/// answer (a 413 before the body) reaches the caller. Routing is by the port the connection arrived on, never
+/// by anything the caller sends.
 /// </summary>
 public static partial class Ingress
 {
@@ -108,5 +109,13 @@ internal sealed class IngressTransformer : HttpTransformer
 
         proxyRequest.Headers.Remove(ForwardedProto);
         proxyRequest.Headers.TryAddWithoutValidation(ForwardedProto, httpContext.Request.Scheme);
+
+        // ACA's ingress (Envoy) relays an app's early final answer, such as a 413 for a declared length over the
+        // app's limit, instead of failing because the app closed the connection while the body was still on its
+        // way. Asking the app first (Expect: 100-continue) gives the same: its 413 comes back, the body never goes.
+        if (proxyRequest.Content is not null)
+        {
+            proxyRequest.Headers.ExpectContinue = true;
+        }
     }
 }
