@@ -13,9 +13,10 @@ namespace MicroSecure.ServiceDefaults.Cors;
 /// API through a visitor's browser. The answers are unchanged (no CORS headers, so the browser refuses).
 /// <list type="bullet">
 /// <item>Only a request whose origin differs from the address it was sent to counts, so a service's own pages never do.</item>
-/// <item>A request a trusted proxy relayed is not recorded again: the edge judged its origin.</item>
-/// <item>Preflights are answered before any rate limit, so events are capped per client address
-/// (<see cref="MaxEventsPerAddressPerMinute"/>): a flood of foreign preflights cannot fill the event buffer.</item>
+/// <item>A service behind the gateway that receives the forwarded request records it too (each service that refuses
+/// the origin says so); the cap below bounds both.</item>
+/// <item>Preflights are answered before any rate limit, so refusal events are capped per client address
+/// (<see cref="MaxEventsPerAddressPerMinute"/>): a flood of foreign origins cannot fill the event buffer.</item>
 /// </list>
 /// </summary>
 internal sealed class CorsRefusalEvents(CorsService inner, TimeProvider time) : ICorsService
@@ -28,15 +29,12 @@ internal sealed class CorsRefusalEvents(CorsService inner, TimeProvider time) : 
 
     private const int MaxTrackedAddresses = 10_000;
 
-    // Written by the forwarded-headers middleware when it took the client address from a trusted proxy.
-    private static readonly string OriginalForHeader = Microsoft.AspNetCore.HttpOverrides.ForwardedHeadersDefaults.XOriginalForHeaderName;
-
     private readonly ConcurrentDictionary<string, (long Minute, int Count)> _recent = new(StringComparer.Ordinal);
 
     public CorsResult EvaluatePolicy(HttpContext context, CorsPolicy policy)
     {
         var result = inner.EvaluatePolicy(context, policy);
-        if (!result.IsOriginAllowed && IsCrossOrigin(context.Request) && !context.Request.Headers.ContainsKey(OriginalForHeader)
+        if (!result.IsOriginAllowed && IsCrossOrigin(context.Request)
             && WithinBudget(context.Connection.RemoteIpAddress?.ToString() ?? "")
             && context.RequestServices.GetService<SecurityEventRecorder>() is { } events)
         {

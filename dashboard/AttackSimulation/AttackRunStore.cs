@@ -17,13 +17,26 @@ public sealed class AttackRunStore(SecurityDbContext db, TimeProvider time)
     /// <summary>A running run whose heartbeat is older than this has stopped.</summary>
     public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromMinutes(1);
 
-    /// <summary>Records a new run, unless one is running (with a live heartbeat, on any replica); returns its id, or null.</summary>
-    public async Task<long?> TryStartAsync(string trigger, Uri gateway, int scenarios, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a new run, unless one is running with a live heartbeat (on any replica), or, for a scheduled run,
+    /// one started less than <paramref name="notWithin"/> ago; returns its id, or null. Running rows whose heartbeat
+    /// stopped are marked failed first. A unique index on running rows settles two replicas starting at once.
+    /// </summary>
+    public async Task<long?> TryStartAsync(string trigger, Uri gateway, int scenarios, TimeSpan? notWithin, CancellationToken cancellationToken)
     {
-        var alive = Now - HeartbeatTimeout;
-        if (await db.AttackRuns.AnyAsync(r => r.Status == AttackRunStatuses.Running && r.HeartbeatAt > alive, cancellationToken))
+        await AbandonUnfinishedAsync(cancellationToken);
+        if (await db.AttackRuns.AnyAsync(r => r.Status == AttackRunStatuses.Running, cancellationToken))
         {
             return null;
+        }
+
+        if (notWithin is { } interval)
+        {
+            var since = Now - interval + TimeSpan.FromSeconds(5);
+            if (await db.AttackRuns.AnyAsync(r => r.StartedAt > since, cancellationToken))
+            {
+                return null;
+            }
         }
 
         var run = new AttackRun
@@ -36,7 +49,16 @@ public sealed class AttackRunStore(SecurityDbContext db, TimeProvider time)
             Scenarios = scenarios,
         };
         db.AttackRuns.Add(run);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another replica's run got in first (the unique index on running rows).
+            return null;
+        }
+
         return run.Id;
     }
 

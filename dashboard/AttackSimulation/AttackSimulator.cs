@@ -70,7 +70,9 @@ public sealed partial class AttackSimulator(
     }
 
     /// <summary>Starts a run unless runs are refused or one is in progress (here or, by the store, on another replica).</summary>
-    public async Task<AttackStart> StartAsync(string trigger)
+    public Task<AttackStart> StartAsync(string trigger) => StartAsync(trigger, notWithin: null);
+
+    private async Task<AttackStart> StartAsync(string trigger, TimeSpan? notWithin)
     {
         if (RefusalReason() is not null)
         {
@@ -80,16 +82,24 @@ public sealed partial class AttackSimulator(
         var settings = options.CurrentValue;
         var gateway = Gateway()!;
         var scenarios = AttackScenarios.All;
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        CancellationTokenSource cancel;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
+            if (_stopping.IsCancellationRequested)
+            {
+                return AttackStart.Refused;
+            }
+
             if (_running is not null)
             {
-                cancel.Dispose();
                 return AttackStart.Busy;
             }
 
+            cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             _running = cancel;
+            // Published before any await, so a stop from now on waits for this run's end.
+            _run = ended.Task;
         }
 
         try
@@ -99,27 +109,35 @@ public sealed partial class AttackSimulator(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 runId = await scope.ServiceProvider.GetRequiredService<AttackRunStore>()
-                    .TryStartAsync(trigger, gateway, scenarios.Count, CancellationToken.None);
+                    .TryStartAsync(trigger, gateway, scenarios.Count, notWithin, CancellationToken.None);
             }
 
             if (runId is not { } id)
             {
                 Release(cancel);
+                ended.TrySetResult();
                 return AttackStart.Busy;
             }
 
             Progress = new AttackRunProgress(id, 0, scenarios.Count, "", "starting");
             LogStarted(logger, id, gateway, trigger);
-            lock (_gate)
+            _ = Task.Run(async () =>
             {
-                _run = Task.Run(() => RunAsync(id, gateway, scenarios, settings, cancel), CancellationToken.None);
-            }
-
+                try
+                {
+                    await RunAsync(id, gateway, scenarios, settings, cancel);
+                }
+                finally
+                {
+                    ended.TrySetResult();
+                }
+            }, CancellationToken.None);
             return AttackStart.Started;
         }
         catch
         {
             Release(cancel);
+            ended.TrySetResult();
             throw;
         }
     }
@@ -168,7 +186,8 @@ public sealed partial class AttackSimulator(
 
                 try
                 {
-                    LogScheduled(logger, await StartAsync("schedule"));
+                    // Each replica keeps the schedule; the store lets one run per interval through.
+                    LogScheduled(logger, await StartAsync("schedule", ReadInterval()));
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
@@ -270,8 +289,9 @@ public sealed partial class AttackSimulator(
         }
         finally
         {
-            Progress = null;
+            // Released first: once the page sees no progress, the next run may start.
             Release(cancel);
+            Progress = null;
         }
     }
 

@@ -142,6 +142,8 @@ public class SecurityDbContext(DbContextOptions options) : DbContext(options)
             run.Property(r => r.Status).HasMaxLength(AuditLimits.Severity);
             run.Property(r => r.Failure).HasMaxLength(AuditLimits.Text);
             run.HasIndex(r => r.StartedAt);
+            // One running run, whichever replica starts it. The filter is the same SQL on PostgreSQL and SQLite.
+            run.HasIndex(r => r.Status).IsUnique().HasFilter("\"Status\" = 'running'").HasDatabaseName("IX_attack_runs_one_running");
             run.HasMany(r => r.Results).WithOne().HasForeignKey(r => r.RunId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<AttackScenarioResult>(result =>

@@ -115,7 +115,20 @@ if (dashboardUri is not null && !string.IsNullOrEmpty(token))
     {
         try
         {
-            stored = await events.ReadAsync(started.AddMinutes(-1), cancel.Token);
+            // One read may take at most what is left of the wait (and 10 s at least): a stalled dashboard ends it.
+            using (var read = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token))
+            {
+                read.CancelAfter(TimeSpan.FromSeconds(Math.Max(10, (deadline - DateTimeOffset.UtcNow).TotalSeconds)));
+                try
+                {
+                    stored = await events.ReadAsync(started.AddMinutes(-1), read.Token);
+                }
+                catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine("The dashboard's events could not be read in time.");
+                    return 3;
+                }
+            }
 
             // Services export their events within seconds; wait for the stragglers, not forever.
             if (DetectionCoverage.IsComplete(results, stored) || DateTimeOffset.UtcNow >= deadline)

@@ -49,7 +49,7 @@ public sealed class AttackSimulatorTests
         var tampered = run.Results.Single(r => r.ScenarioId == "token-tampered");
         Assert.Equal("bad_signature", tampered.RecordedReasons);
         Assert.False(string.IsNullOrEmpty(tampered.EventIds));
-        Assert.Null(simulator.Progress);
+        await WaitIdleAsync(simulator);
     }
 
     [Fact]
@@ -74,13 +74,14 @@ public sealed class AttackSimulatorTests
         Assert.Equal("Cancelled.", run.Failure);
         Assert.Empty(run.Results);
         // Ended: the next one may start.
+        await WaitIdleAsync(simulator);
         Assert.Equal(AttackStart.Started, await simulator.StartAsync("test"));
         await simulator.CancelAsync();
         await WaitForEndAsync(store, count: 2);
     }
 
     [Fact]
-    public async Task ARunWhoseHeartbeatStopped_IsLetGo_AndBlocksNothing()
+    public async Task ARunWhoseHeartbeatStopped_IsLetGoByTheNextStart_WhileALiveOneOnAnotherReplicaBlocks()
     {
         await using var store = await SecurityStore.CreateAsync("postgres");
         await using (var db = store.NewContext())
@@ -95,16 +96,53 @@ public sealed class AttackSimulatorTests
 
         await using var gateway = await FakeGateway.StartAsync(store, delay: TimeSpan.Zero);
         await using var dashboard = Dashboard(store, gateway.Url);
-        await using (var scope = dashboard.CreateAsyncScope())
-        {
-            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<AttackRunStore>().AbandonUnfinishedAsync(TestContext.Current.CancellationToken));
-        }
 
+        // Not refused as busy: the crashed run's heartbeat is five minutes old, so this start lets it go.
         Assert.Equal(AttackStart.Started, await dashboard.GetRequiredService<AttackSimulator>().StartAsync("test"));
         await WaitForEndAsync(store, count: 2);
-        await using var check = store.NewContext();
-        var crashed = await check.AttackRuns.SingleAsync(r => r.Trigger == "crashed", TestContext.Current.CancellationToken);
-        Assert.Equal(AttackRunStatuses.Failed, crashed.Status);
+        await using (var check = store.NewContext())
+        {
+            var crashed = await check.AttackRuns.SingleAsync(r => r.Trigger == "crashed", TestContext.Current.CancellationToken);
+            Assert.Equal(AttackRunStatuses.Failed, crashed.Status);
+
+            // Another replica's run, its heartbeat fresh: this replica is refused, and leaves it alone.
+            check.AttackRuns.Add(new AttackRun
+            {
+                StartedAt = DateTime.UtcNow.AddMinutes(-3), HeartbeatAt = DateTime.UtcNow.AddSeconds(-5),
+                Trigger = "elsewhere", Gateway = "http://127.0.0.1:9/", Status = AttackRunStatuses.Running, Scenarios = 20,
+            });
+            await check.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        await WaitIdleAsync(dashboard.GetRequiredService<AttackSimulator>());
+        Assert.Equal(AttackStart.Busy, await dashboard.GetRequiredService<AttackSimulator>().StartAsync("test"));
+        await using var after = store.NewContext();
+        Assert.Equal(AttackRunStatuses.Running, (await after.AttackRuns.SingleAsync(r => r.Trigger == "elsewhere", TestContext.Current.CancellationToken)).Status);
+    }
+
+    [Fact]
+    public async Task WithAnInterval_RunsStartByThemselves_AndStoppingTheDashboardEndsTheRunCancelled()
+    {
+        await using var store = await SecurityStore.CreateAsync("sqlite");
+        await using var gateway = await FakeGateway.StartAsync(store, delay: TimeSpan.FromSeconds(1));
+        // A second between runs (the options' validation asks for five minutes; a test has no such patience).
+        await using var dashboard = Dashboard(store, gateway.Url, interval: TimeSpan.FromSeconds(1));
+        var simulator = dashboard.GetRequiredService<AttackSimulator>();
+
+        await simulator.StartAsync(TestContext.Current.CancellationToken);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (simulator.Progress is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "No scheduled run started within 30 s.");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        await simulator.StopAsync(TestContext.Current.CancellationToken);
+
+        var run = await WaitForEndAsync(store);
+        Assert.Equal("schedule", run.Trigger);
+        Assert.Equal(AttackRunStatuses.Cancelled, run.Status);
+        Assert.Equal("The dashboard stopped during the run.", run.Failure);
     }
 
     [Theory]
@@ -127,7 +165,8 @@ public sealed class AttackSimulatorTests
         }
     }
 
-    private static ServiceProvider Dashboard(SecurityStore store, Uri gateway, string environment = "Development", bool allowInProduction = false)
+    private static ServiceProvider Dashboard(
+        SecurityStore store, Uri gateway, string environment = "Development", bool allowInProduction = false, TimeSpan? interval = null)
     {
         var services = new ServiceCollection();
         store.Register(services);
@@ -140,6 +179,7 @@ public sealed class AttackSimulatorTests
             RequestInterval = TimeSpan.FromMilliseconds(10),
             RequestTimeout = TimeSpan.FromSeconds(5),
             EvidenceTimeout = TimeSpan.FromSeconds(2),
+            Interval = interval,
         }));
         services.AddSingleton<IOptionsMonitor<AuditOptions>>(new FixedOptions<AuditOptions>(new AuditOptions()));
         services.AddSingleton<IHostEnvironment>(new HostingEnvironment { EnvironmentName = environment });
@@ -164,6 +204,17 @@ public sealed class AttackSimulatorTests
 
             Assert.True(DateTime.UtcNow < deadline, "The run did not end within 60 s.");
             await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Waits until the simulator has let its run go (the stored end comes a moment before).</summary>
+    private static async Task WaitIdleAsync(AttackSimulator simulator)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (simulator.Progress is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The simulator did not let its run go within 30 s.");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }
 

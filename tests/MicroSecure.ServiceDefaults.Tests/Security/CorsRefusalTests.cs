@@ -47,6 +47,21 @@ public sealed class CorsRefusalTests : SecurityAppTests
     }
 
     [Fact]
+    public async Task NoRequestHeader_SilencesTheEvent()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, "/api/items");
+        request.Headers.Add("Origin", "https://attacker.example");
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+        // What the forwarded-headers middleware writes behind a trusted proxy, here sent by the caller.
+        request.Headers.Add("X-Original-For", "10.0.0.1:1234");
+        request.Headers.Add("X-Forwarded-For", "10.0.0.2");
+
+        using var response = await App.Client().SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(CorsRefusalEvents.OriginDenied, Assert.Single(Sink.Events).Reason);
+    }
+
+    [Fact]
     public async Task AnAllowedOrigin_OrTheServicesOwn_IsNoEvent()
     {
         using var allowed = await SendAsync(HttpMethod.Options, "https://app.example.test", preflight: true);

@@ -346,6 +346,11 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
 
                     b.HasIndex("StartedAt");
 
+                    b.HasIndex("Status")
+                        .IsUnique()
+                        .HasDatabaseName("IX_attack_runs_one_running")
+                        .HasFilter("\"Status\" = 'running'");
+
                     b.ToTable("attack_runs", (string)null);
                 });
 

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace MicroSecure.Dashboard.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresSecurityDbContext))]
-    [Migration("20261202064200_AttackSimulation")]
+    [Migration("20261202072143_AttackSimulation")]
     partial class AttackSimulation
     {
         /// <inheritdoc />
@@ -348,6 +348,11 @@ namespace MicroSecure.Dashboard.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("StartedAt");
+
+                    b.HasIndex("Status")
+                        .IsUnique()
+                        .HasDatabaseName("IX_attack_runs_one_running")
+                        .HasFilter("\"Status\" = 'running'");
 
                     b.ToTable("attack_runs", (string)null);
                 });

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteSecurityDbContext))]
-    [Migration("20261202064233_AttackSimulation")]
+    [Migration("20261202072213_AttackSimulation")]
     partial class AttackSimulation
     {
         /// <inheritdoc />
@@ -333,6 +333,11 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("StartedAt");
+
+                    b.HasIndex("Status")
+                        .IsUnique()
+                        .HasDatabaseName("IX_attack_runs_one_running")
+                        .HasFilter("\"Status\" = 'running'");
 
                     b.ToTable("attack_runs", (string)null);
                 });

@@ -79,6 +79,13 @@ namespace MicroSecure.Dashboard.Data.Migrations.Sqlite
                 column: "RunId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_attack_runs_one_running",
+                table: "attack_runs",
+                column: "Status",
+                unique: true,
+                filter: "\"Status\" = 'running'");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_attack_runs_StartedAt",
                 table: "attack_runs",
                 column: "StartedAt");
