@@ -13,9 +13,10 @@ namespace MicroSecure.ServiceDefaults.SecurityEvents;
 public sealed class SecurityEventRecorder(
     ISecurityEventSink sink, TimeProvider timeProvider, SecurityEventSource source, IOptions<SecurityEventOptions>? options = null)
 {
-    private readonly HashSet<string> _ignored = [.. options?.Value.IgnoredKinds ?? []];
-
     private const int MaxSubjectLength = 200;
+
+    // Read once: the kinds this service was configured not to record (Security:Events:IgnoredKinds).
+    private readonly HashSet<string> _ignored = [.. options?.Value.IgnoredKinds ?? []];
 
     /// <summary>Records an event about <paramref name="context"/>'s request.</summary>
     public void Record(

@@ -23,7 +23,11 @@ public static class AttackScenarios
     /// <summary>Where hostile names and origins point: a reserved name that never resolves.</summary>
     public const string AttackerHost = "attacker.invalid";
 
-    private const string Kind401 = "AuthenticationFailed";
+    // The event kinds, as ServiceDefaults names them (SecurityEventKinds). The library stands alone, so the CLI
+    // needs no ASP.NET Core; the functional tests fail if a name here stops matching what the services record.
+    private const string AuthenticationFailed = nameof(AuthenticationFailed);
+    private const string SuspiciousRequest = nameof(SuspiciousRequest);
+    private const string ValidationRejected = nameof(ValidationRejected);
 
     /// <summary>Every scenario, in the order a run sends them.</summary>
     public static IReadOnlyList<AttackScenario> All { get; } =
@@ -80,7 +84,7 @@ public static class AttackScenarios
             Title = "Hostile Host header",
             Sends = $"GET {AnonymousPath} with Host: {AttackerHost}.",
             BlockedWhen = "400, before any service builds a link or a cache key from the name.",
-            Expected = new("SuspiciousRequest", "host_not_allowed"),
+            Expected = new(SuspiciousRequest, "host_not_allowed"),
             ExecuteAsync = async (target, ct) =>
             {
                 try
@@ -127,7 +131,7 @@ public static class AttackScenarios
             Title = "CORS preflight from a foreign origin",
             Sends = $"OPTIONS {ProtectedPath} with Origin: https://{AttackerHost}, asking to POST with Authorization.",
             BlockedWhen = "No Access-Control-Allow-Origin in the answer: a browser then refuses the call.",
-            Expected = new("SuspiciousRequest", "cors_origin_denied"),
+            Expected = new(SuspiciousRequest, "cors_origin_denied"),
             ExecuteAsync = async (target, ct) =>
             {
                 using var response = await target.SendAsync(HttpMethod.Options, ProtectedPath, r =>
@@ -146,7 +150,7 @@ public static class AttackScenarios
             Title = "Cross-origin read from a foreign origin",
             Sends = $"GET {AnonymousPath} with Origin: https://{AttackerHost}.",
             BlockedWhen = "No Access-Control-Allow-Origin in the answer: the foreign page cannot read it.",
-            Expected = new("SuspiciousRequest", "cors_origin_denied"),
+            Expected = new(SuspiciousRequest, "cors_origin_denied"),
             ExecuteAsync = async (target, ct) =>
             {
                 using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath,
@@ -181,7 +185,7 @@ public static class AttackScenarios
             Title = "Oversized query parameter",
             Sends = $"GET {AnonymousPath}?search= followed by 4,000 characters.",
             BlockedWhen = "400 problem details naming the field.",
-            Expected = new("ValidationRejected"),
+            Expected = new(ValidationRejected),
             ExecuteAsync = async (target, ct) =>
             {
                 using var response = await target.SendAsync(HttpMethod.Get, AnonymousPath + "?search=" + new string('a', 4000), null, ct).ConfigureAwait(false);
@@ -235,7 +239,7 @@ public static class AttackScenarios
             Title = "Oversized body (declared length)",
             Sends = $"POST {ProtectedPath} with a 3 MB JSON body and its Content-Length.",
             BlockedWhen = "413 before the body is read or forwarded.",
-            Expected = new("ValidationRejected", "body_too_large"),
+            Expected = new(ValidationRejected, "body_too_large"),
             ExecuteAsync = (target, ct) => OversizedAsync(target, ProtectedPath, declareLength: true, ct),
         };
         yield return new AttackScenario
@@ -245,7 +249,7 @@ public static class AttackScenarios
             Title = "Oversized body (chunked, no length)",
             Sends = $"POST {FormPath} with a 3 MB body sent chunked, so its size shows only while streaming.",
             BlockedWhen = "413 once the limit is crossed.",
-            Expected = new("ValidationRejected", "body_too_large"),
+            Expected = new(ValidationRejected, "body_too_large"),
             ExecuteAsync = (target, ct) => OversizedAsync(target, FormPath, declareLength: false, ct),
         };
         yield return new AttackScenario
@@ -255,7 +259,7 @@ public static class AttackScenarios
             Title = "Slow body (slowloris on the request body)",
             Sends = $"POST {FormPath} declaring 8 KB and sending one byte a second.",
             BlockedWhen = "408 (or the connection closed) once the body falls under the minimum data rate, in under 30 s.",
-            Expected = new("SuspiciousRequest", "body_too_slow"),
+            Expected = new(SuspiciousRequest, "body_too_slow"),
             ExecuteAsync = async (target, ct) =>
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -280,7 +284,7 @@ public static class AttackScenarios
         Title = title,
         Sends = $"GET {ProtectedPath}: {sends}",
         BlockedWhen = "401, and nothing of the orders API answered.",
-        Expected = new(Kind401, reasons),
+        Expected = new(AuthenticationFailed, reasons),
         ExecuteAsync = async (target, ct) =>
         {
             var value = await token(target.Tokens, ct).ConfigureAwait(false);
