@@ -52,16 +52,25 @@ public sealed partial class AlertEvaluator(
         ON CONFLICT ("rule_id", "key", "member") DO UPDATE SET "last_seen" = greatest("alert_members"."last_seen", excluded."last_seen")
         """;
 
-    // Per touched rule and key: the window's total, the distinct values in it, the unresolved alert if any, and
-    // the window's first bucket with events (when it began, to a bucket). The window ends with the newest event
-    // taken: a late batch is judged by its own window, not by what came after it.
+    // Per touched rule and key: the counters every window holding one of the pass's events can reach (see
+    // Touch.Judge), then the unresolved alert if any.
     private const string PostgresRead = """
-        SELECT
-            (SELECT coalesce(sum(c."count"), 0) FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b AND c."bucket_start" < t.e)::bigint,
-            (SELECT count(*) FROM "alert_members" m WHERE m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.s AND m."last_seen" <= t.l)::bigint,
-            (SELECT a."id" FROM "alerts" a WHERE a."rule_id" = t.r AND a."key" = t.k AND a."resolved_at" IS NULL),
-            (SELECT min(c."bucket_start") FROM "alert_counters" c WHERE c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.b AND c."bucket_start" < t.e)
-        FROM unnest(@rule, @key, @bucket, @end, @since, @last) WITH ORDINALITY AS t(r, k, b, e, s, l, n)
+        SELECT t.n, c."bucket_start", c."count"
+        FROM unnest(@rule, @key, @from, @to) WITH ORDINALITY AS t(r, k, f, e, n)
+        JOIN "alert_counters" c ON c."rule_id" = t.r AND c."key" = t.k AND c."bucket_start" >= t.f AND c."bucket_start" < t.e
+        ORDER BY t.n, c."bucket_start"
+        """;
+
+    private const string PostgresOpen = """
+        SELECT t.n, a."id"
+        FROM unnest(@rule, @key) WITH ORDINALITY AS t(r, k, n)
+        JOIN "alerts" a ON a."rule_id" = t.r AND a."key" = t.k AND a."resolved_at" IS NULL
+        """;
+
+    // The distinct values (accounts, say) last seen within a window, for the candidates of a distinct rule only.
+    private const string PostgresDistinct = """
+        SELECT (SELECT count(*) FROM "alert_members" m WHERE m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.s AND m."last_seen" < t.e)::bigint
+        FROM unnest(@rule, @key, @since, @until) WITH ORDINALITY AS t(r, k, s, e, n)
         ORDER BY t.n
         """;
 
@@ -148,25 +157,43 @@ public sealed partial class AlertEvaluator(
 
     private async Task<IReadOnlyList<Alert>> CountAsync(SecurityDbContext db, AlertOptions settings, List<Touch> touches, CancellationToken cancellationToken)
     {
-        var states = db.Database.IsNpgsql()
+        var isPostgres = db.Database.IsNpgsql();
+        var (counters, open) = isPostgres
             ? await ReadPostgresAsync(db, touches, cancellationToken)
             : await ReadSqliteAsync(db, touches, cancellationToken);
 
-        var now = time.GetUtcNow().UtcDateTime;
-        var opened = new List<Alert>();
+        // Keys without an unresolved alert whose fullest window reaches the threshold; a distinct rule also needs
+        // enough distinct values in that window, read for these candidates only.
+        var candidates = new List<(Touch Touch, BucketWindow Window)>();
         var raised = new List<(long Id, long Count, DateTime Seen)>();
         for (var i = 0; i < touches.Count; i++)
         {
-            var (touch, state) = (touches[i], states[i]);
-            if (state.OpenAlert is { } id)
+            var touch = touches[i];
+            if (open[i] is { } id)
             {
                 raised.Add((id, touch.Count, touch.Last));
             }
-            else if (state.WindowTotal >= touch.Rule.Threshold && (touch.Rule.DistinctField is null || state.Distinct >= touch.Rule.MinDistinct))
+            else if (touch.Judge(counters[i]) is { } window && window.Total >= touch.Rule.Threshold)
             {
-                // First seen: the first event taken now when the window holds nothing else, otherwise the start of
+                candidates.Add((touch, window));
+            }
+        }
+
+        var distinct = candidates.Where(c => c.Touch.Rule.DistinctField is not null).ToList();
+        var counts = distinct.Count == 0 ? [] : isPostgres
+            ? await CountDistinctPostgresAsync(db, distinct, cancellationToken)
+            : await CountDistinctSqliteAsync(db, distinct, cancellationToken);
+        var distinctCounts = distinct.Select(c => c.Touch).Zip(counts).ToDictionary(p => p.First, p => p.Second);
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var opened = new List<Alert>();
+        foreach (var (touch, window) in candidates)
+        {
+            if (touch.Rule.DistinctField is null || distinctCounts[touch] >= touch.Rule.MinDistinct)
+            {
+                // First seen: the first event taken now when the window held nothing else, otherwise the start of
                 // the window's first bucket with events (events are counted per bucket, not kept one by one).
-                opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, state.WindowTotal, state.WindowTotal == touch.Count ? touch.First : DateTime.SpecifyKind(state.FirstBucket, DateTimeKind.Utc), touch.Last, now));
+                opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, window.Total, window.Total == touch.Count ? touch.First : window.FirstBucket, touch.Last, now));
             }
         }
 
@@ -272,13 +299,49 @@ public sealed partial class AlertEvaluator(
 
         public Dictionary<string, DateTime> Members { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>The first bucket the window (ending at the newest event) sums: ten buckets in all.</summary>
-        public DateTime FirstBucket => BucketOf(Last, Rule.Bucket) - (Rule.Window - Rule.Bucket);
+        /// <summary>
+        /// The first bucket a window holding one of this touch's buckets can reach: a window is ten buckets (the
+        /// rule's <see cref="AlertRule.Window"/>), and may end up to nine after the newest of them.
+        /// </summary>
+        public DateTime RangeStart => BucketOf(First, Rule.Bucket) - (Rule.Window - Rule.Bucket);
 
-        /// <summary>The end of the window's last bucket (the newest event's), exclusive.</summary>
-        public DateTime EndBucket => BucketOf(Last, Rule.Bucket) + Rule.Bucket;
+        /// <summary>The end (exclusive) of the last bucket such a window can reach.</summary>
+        public DateTime RangeEnd => BucketOf(Last, Rule.Bucket) + Rule.Window;
 
-        public DateTime WindowStart => Last - Rule.Window;
+        /// <summary>
+        /// The fullest window that holds at least one of this touch's buckets, from the key's counters in
+        /// <see cref="RangeStart"/>..<see cref="RangeEnd"/> (in bucket order, this touch's counts included). Every
+        /// window is judged, not only the one ending at the newest event: events delivered late (a retry, an
+        /// exporter that was offline, two services' batches crossing) reach the threshold with the events around
+        /// them, whether those came before or after, and a batch spanning hours is judged along its length.
+        /// </summary>
+        public BucketWindow? Judge(List<(DateTime Bucket, long Count)> counters)
+        {
+            var span = Rule.Window - Rule.Bucket;
+            List<DateTime> own = Buckets.Count > 0 ? [.. Buckets.Keys.Order()] : [BucketOf(Last, Rule.Bucket)];
+            BucketWindow? best = null;
+            var (low, total) = (0, 0L);
+            for (var high = 0; high < counters.Count; high++)
+            {
+                // The window ending with this bucket (a fullest window always ends with a bucket that has events).
+                var end = counters[high].Bucket;
+                total += counters[high].Count;
+                while (counters[low].Bucket < end - span)
+                {
+                    total -= counters[low].Count;
+                    low++;
+                }
+
+                var next = own.BinarySearch(end - span);
+                var holdsOwn = (next >= 0) || (~next < own.Count && own[~next] <= end);
+                if (holdsOwn && (best is null || total > best.Value.Total))
+                {
+                    best = new BucketWindow(total, end - span, end + Rule.Bucket, DateTime.SpecifyKind(counters[low].Bucket, DateTimeKind.Utc));
+                }
+            }
+
+            return best;
+        }
 
         /// <summary>This touch as pending counts: one per bucket, and one per distinct value seen (with no count).</summary>
         public IEnumerable<PendingCount> PendingCounts() =>
@@ -303,7 +366,8 @@ public sealed partial class AlertEvaluator(
         }
     }
 
-    private readonly record struct KeyState(long WindowTotal, long Distinct, long? OpenAlert, DateTime FirstBucket);
+    /// <summary>A window of ten buckets: its total, its start and end (exclusive), and its first bucket with events.</summary>
+    private readonly record struct BucketWindow(long Total, DateTime Start, DateTime End, DateTime FirstBucket);
 
     private static DateTime BucketOf(DateTime timestamp, TimeSpan bucket) =>
         new(timestamp.Ticks - (timestamp.Ticks % bucket.Ticks), DateTimeKind.Utc);
@@ -386,7 +450,8 @@ public sealed partial class AlertEvaluator(
         return ([.. touches.Values.Where(t => t.Count > 0 || t.Members.Count > 0)], unknown);
     }
 
-    private static async Task<KeyState[]> ReadPostgresAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
+    private static async Task<(List<(DateTime Bucket, long Count)>[] Counters, long?[] Open)> ReadPostgresAsync(
+        SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var transaction = Transaction(db);
@@ -425,33 +490,63 @@ public sealed partial class AlertEvaluator(
             {
                 Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)),
                 Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)),
-                Values("bucket", NpgsqlDbType.TimestampTz, touches.Select(t => t.FirstBucket)),
-                Values("end", NpgsqlDbType.TimestampTz, touches.Select(t => t.EndBucket)),
-                Values("since", NpgsqlDbType.TimestampTz, touches.Select(t => t.WindowStart)),
-                Values("last", NpgsqlDbType.TimestampTz, touches.Select(t => t.Last)),
+                Values("from", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeStart)),
+                Values("to", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeEnd)),
+            },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresOpen)
+        {
+            Parameters =
+            {
+                Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)),
+                Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)),
             },
         });
 
-        var states = new KeyState[touches.Count];
+        var (rows, open) = (touches.Select(_ => new List<(DateTime, long)>()).ToArray(), new long?[touches.Count]);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        // The upserts return nothing; the last result set is the read.
-        while (reader.FieldCount != 4)
+        // The upserts return nothing; then come the counters (three columns), then the unresolved alerts.
+        while (reader.FieldCount != 3)
         {
             await reader.NextResultAsync(cancellationToken);
         }
 
-        for (var i = 0; await reader.ReadAsync(cancellationToken); i++)
+        while (await reader.ReadAsync(cancellationToken))
         {
-            states[i] = new KeyState(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetDateTime(3));
+            rows[(int)reader.GetInt64(0) - 1].Add((reader.GetDateTime(1), reader.GetInt64(2)));
         }
 
-        return states;
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            open[(int)reader.GetInt64(0) - 1] = reader.GetInt64(1);
+        }
+
+        return (rows, open);
     }
 
-    private static async Task<KeyState[]> ReadSqliteAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
+    private static async Task<long[]> CountDistinctPostgresAsync(SecurityDbContext db, List<(Touch Touch, BucketWindow Window)> candidates, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(PostgresDistinct, (NpgsqlConnection)db.Database.GetDbConnection(), Transaction(db));
+        command.Parameters.Add(Values("rule", NpgsqlDbType.Text, candidates.Select(c => c.Touch.RuleId)));
+        command.Parameters.Add(Values("key", NpgsqlDbType.Text, candidates.Select(c => c.Touch.Key)));
+        command.Parameters.Add(Values("since", NpgsqlDbType.TimestampTz, candidates.Select(c => c.Window.Start)));
+        command.Parameters.Add(Values("until", NpgsqlDbType.TimestampTz, candidates.Select(c => c.Window.End)));
+        var counts = new long[candidates.Count];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; await reader.ReadAsync(cancellationToken); i++)
+        {
+            counts[i] = reader.GetInt64(0);
+        }
+
+        return counts;
+    }
+
+    private static async Task<(List<(DateTime Bucket, long Count)>[] Counters, long?[] Open)> ReadSqliteAsync(
+        SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
     {
         // SQLite: one writer at a time, and few events (embedded mode), so plain statements per key.
-        var states = new KeyState[touches.Count];
+        var (counters, open) = (new List<(DateTime Bucket, long Count)>[touches.Count], new long?[touches.Count]);
         for (var i = 0; i < touches.Count; i++)
         {
             var touch = touches[i];
@@ -471,15 +566,26 @@ public sealed partial class AlertEvaluator(
                     """, cancellationToken);
             }
 
-            var (firstBucket, endBucket, windowStart, last) = (touch.FirstBucket, touch.EndBucket, touch.WindowStart, touch.Last);
-            var total = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket && c.BucketStart < endBucket).SumAsync(c => c.Count, cancellationToken);
-            var distinct = await db.AlertMembers.CountAsync(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= windowStart && m.LastSeen <= last, cancellationToken);
-            var open = await db.Alerts.Where(a => a.RuleId == touch.RuleId && a.Key == touch.Key && a.ResolvedAt == null).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
-            var first = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= firstBucket && c.BucketStart < endBucket).MinAsync(c => c.BucketStart, cancellationToken);
-            states[i] = new KeyState(total, distinct, open, first);
+            var (from, to) = (touch.RangeStart, touch.RangeEnd);
+            var rows = await db.AlertCounters.Where(c => c.RuleId == touch.RuleId && c.Key == touch.Key && c.BucketStart >= from && c.BucketStart < to)
+                .OrderBy(c => c.BucketStart).Select(c => new { c.BucketStart, c.Count }).ToListAsync(cancellationToken);
+            counters[i] = [.. rows.Select(r => (DateTime.SpecifyKind(r.BucketStart, DateTimeKind.Utc), r.Count))];
+            open[i] = await db.Alerts.Where(a => a.RuleId == touch.RuleId && a.Key == touch.Key && a.ResolvedAt == null).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
         }
 
-        return states;
+        return (counters, open);
+    }
+
+    private static async Task<long[]> CountDistinctSqliteAsync(SecurityDbContext db, List<(Touch Touch, BucketWindow Window)> candidates, CancellationToken cancellationToken)
+    {
+        var counts = new long[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var (touch, (_, since, until, _)) = candidates[i];
+            counts[i] = await db.AlertMembers.CountAsync(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= since && m.LastSeen < until, cancellationToken);
+        }
+
+        return counts;
     }
 
     private static async Task RaiseAsync(SecurityDbContext db, List<(long Id, long Count, DateTime Seen)> raised, CancellationToken cancellationToken)

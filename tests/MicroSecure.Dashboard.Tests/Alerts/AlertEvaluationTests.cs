@@ -105,20 +105,47 @@ public sealed class AlertEvaluationTests
             await db.Database.ExecuteSqlAsync($"""INSERT INTO "alert_pending" ("counts") VALUES ({"not json"})""", ct);
         }
 
-        // Three failures now, then two delivered late from two hours ago: neither window holds five.
-        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 3).Select(i => SignIn(Now.AddSeconds(-i), "late-1"))]);
-        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 2).Select(i => SignIn(Now.AddHours(-2).AddSeconds(-i), "late-1"))]);
+        // Three failures just after a minute (a bucket of the ten-minute window) began, then two delivered late from
+        // two hours ago: neither window holds five.
+        var minute = new DateTime(Now.Ticks - (Now.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc).AddMinutes(-1);
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 3).Select(i => SignIn(minute.AddSeconds(5 + i), "late-1"))]);
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 2).Select(i => SignIn(minute.AddHours(-2).AddSeconds(-i), "late-1"))]);
         await using (var db = store.NewContext())
         {
             Assert.Empty(await db.Alerts.ToListAsync(ct));
             Assert.Equal(0, await db.AlertPending.CountAsync(ct));
         }
 
-        // Two more now: five within ten minutes.
-        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 2).Select(i => SignIn(Now.AddSeconds(-10 - i), "late-1"))]);
+        // Two more delivered late from seconds before those three, in the bucket before theirs: five within
+        // fifteen seconds, whichever order they arrived in.
+        await StoreAsync(store, alerts, [.. Enumerable.Range(0, 2).Select(i => SignIn(minute.AddSeconds(-5 - i), "late-1"))]);
         await using var check = store.NewContext();
         var alert = await check.Alerts.SingleAsync(ct);
         Assert.Equal(("late-1", 5L), (alert.Key, alert.Count));
+        Assert.Equal(minute.AddMinutes(-1), alert.FirstSeen);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task ABacklogSpanningHours_IsJudgedAlongItsLength_NotOnlyAtItsNewestEvent(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        await using var alerts = Alerting.Services(store, Alerting.Options());
+        var ct = TestContext.Current.CancellationToken;
+
+        // An exporter that was offline delivers two hours at once: five failures in a minute, ninety minutes ago,
+        // then one every twenty minutes. The window at the newest event holds one; the one ninety minutes ago, five.
+        List<SecurityEvent> backlog =
+        [
+            .. Enumerable.Range(0, 5).Select(i => SignIn(Now.AddMinutes(-90).AddSeconds(i * 10), "offline-1")),
+            .. Enumerable.Range(0, 4).Select(i => SignIn(Now.AddMinutes(-60 + (i * 20)), "offline-1")),
+        ];
+        await StoreAsync(store, alerts, backlog);
+
+        await using var check = store.NewContext();
+        var alert = await check.Alerts.SingleAsync(ct);
+        Assert.Equal(("offline-1", 5L), (alert.Key, alert.Count));
+        Assert.InRange(alert.FirstSeen, Now.AddMinutes(-91), Now.AddMinutes(-90));
     }
 
     [Fact]
