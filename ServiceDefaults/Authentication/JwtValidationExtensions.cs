@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using MicroSecure.ServiceDefaults.Authentication;
 using MicroSecure.ServiceDefaults.Errors;
 using MicroSecure.ServiceDefaults.SecurityEvents;
@@ -61,8 +62,9 @@ public static class JwtValidationExtensions
         bearer.AutomaticRefreshInterval = jwt.MetadataRefreshInterval;
         bearer.RefreshInterval = jwt.KeyRefreshInterval;
 
+        var handler = new StrictJsonWebTokenHandler(jwt, timeProvider);
         bearer.TokenHandlers.Clear();
-        bearer.TokenHandlers.Add(new StrictJsonWebTokenHandler(jwt, timeProvider));
+        bearer.TokenHandlers.Add(handler);
 
         bearer.TokenValidationParameters = new TokenValidationParameters
         {
@@ -87,7 +89,7 @@ public static class JwtValidationExtensions
 
         bearer.Events = new JwtBearerEvents
         {
-            OnMessageReceived = context => PreValidate(context, jwt),
+            OnMessageReceived = context => PreValidate(context, jwt, handler),
             OnAuthenticationFailed = context =>
             {
                 context.HttpContext.Items.TryAdd(FailureReasonItem, JwtFailureReasons.FromException(context.Exception));
@@ -101,9 +103,13 @@ public static class JwtValidationExtensions
     /// <summary>
     /// Takes the bearer token from the Authorization header (never from the query string) and refuses an
     /// oversized one before anything parses it. The remaining structural checks (algorithm, embedded keys)
-    /// are the token handler's, so a cached token skips them along with the signature check.
+    /// are the token handler's, so a cached token skips them along with the signature check. A token that
+    /// passed full validation before and has not expired is accepted here, once the revocation list has
+    /// been asked, as <see cref="RefuseRevokedAsync"/> asks it for a freshly validated one: the bearer
+    /// handler's per-request copy of its validation parameters, its validation result and its
+    /// token-validated context are then skipped, which is most of what a cached token still cost.
     /// </summary>
-    private static Task PreValidate(MessageReceivedContext context, JwtValidationOptions jwt)
+    private static Task PreValidate(MessageReceivedContext context, JwtValidationOptions jwt, StrictJsonWebTokenHandler handler)
     {
         string authorization = context.Request.Headers.Authorization.ToString();
         if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -128,7 +134,22 @@ public static class JwtValidationExtensions
         }
 
         context.Token = token;
-        return Task.CompletedTask;
+        return handler.TryGetValidated(token, out var identity, out var validated)
+            ? AcceptValidatedAsync(context, identity, validated)
+            : Task.CompletedTask;
+    }
+
+    private static async Task AcceptValidatedAsync(MessageReceivedContext context, ClaimsIdentity identity, JsonWebToken token)
+    {
+        var revocation = context.HttpContext.RequestServices.GetRequiredService<TokenRevocation>();
+        if (await revocation.IsRevokedAsync(token, context.HttpContext.RequestAborted))
+        {
+            context.Fail(new SecurityTokenRevokedException("The token has been revoked by its issuer."));
+            return;
+        }
+
+        context.Principal = new ClaimsPrincipal(identity);
+        context.Success();
     }
 
     /// <summary>A token that passed every check is still refused once its issuer has revoked it.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -43,6 +44,24 @@ internal sealed class StrictJsonWebTokenHandler : JsonWebTokenHandler, IDisposab
 
         MapInboundClaims = false;
         MaximumTokenSizeInBytes = options.MaxTokenSize;
+    }
+
+    /// <summary>
+    /// A token that passed full validation before and has not expired: a fresh copy of its identity, and the
+    /// validated token (for the revocation check). The bearer handler's cache-hit path, which skips its
+    /// per-request copy of the validation parameters and result.
+    /// </summary>
+    public bool TryGetValidated(string token, [NotNullWhen(true)] out ClaimsIdentity? identity, [NotNullWhen(true)] out JsonWebToken? validated)
+    {
+        if (_cache is not null && _cache.TryGetValue(token, out Validated? cached) && cached is { Token: JsonWebToken jwt }
+            && jwt.ValidTo > _timeProvider.GetUtcNow().UtcDateTime)
+        {
+            (identity, validated) = (cached.Identity.Clone(), jwt);
+            return true;
+        }
+
+        (identity, validated) = (null, null);
+        return false;
     }
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)

@@ -7,7 +7,8 @@
 # dominates there). Needs wrk, nginx (installed with apt when missing), PostgreSQL, Redis, Release builds:
 #   dotnet build -c Release services/Identity services/Catalog services/Gateway bench/MicroSecure.Benchmarks
 #   MICROSECURE_BENCH_POSTGRES="Host=127.0.0.1;Username=postgres;Password=..." bench/scripts/gateway.sh [seconds] [rounds]
-# MICROSECURE_BENCH_TABLES=trivial (or catalog) runs one table only. MICROSECURE_BENCH_PROFILE=<folder> instead
+# MICROSECURE_BENCH_TABLES=trivial (or catalog) runs one table only. MICROSECURE_BENCH_GATEWAY="Key=value ..." adds
+# settings to the gateway (e.g. Security__RateLimiting__MaxReservation=1 for a Redis round trip on every request). MICROSECURE_BENCH_PROFILE=<folder> instead
 # samples the gateway's CPU with perf (apt: linux-perf) under the table-1 load and prints where its time goes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,6 +26,7 @@ command -v wrk >/dev/null && command -v nginx >/dev/null || { apt-get update -qq
 unlimited=(Security__RateLimiting__Policies__global__PermitLimit=100000000 Security__RateLimiting__Policies__per-user__PermitLimit=100000000
            Security__RateLimiting__Policies__auth__PermitLimit=100000000 Logging__LogLevel__Default=Warning)
 jwt=(Security__Jwt__Authority="$identity" Security__Jwt__RequireHttpsMetadata=false ConnectionStrings__redis="$redis")
+read -r -a extra <<< "${MICROSECURE_BENCH_GATEWAY:-}"
 
 start identity services/Identity/bin/Release/net10.0 "$identity" ASPNETCORE_ENVIRONMENT=Development "${unlimited[@]}" \
   Storage__Provider=postgres "ConnectionStrings__identitydb=$pg;Database=identity_bench" "Identity__Clients__orders-service__Secret=$secret" \
@@ -97,7 +99,7 @@ if [[ " $tables " == *" trivial "* ]]; then
   trap 'kill "${pids[@]}" 2>/dev/null || true; [ -f "$logs/nginx.pid" ] && kill "$(cat "$logs/nginx.pid")" 2>/dev/null || true' EXIT
   ready "$nginx/api/catalog/bench"
   profiling=(); [ -n "${MICROSECURE_BENCH_PROFILE:-}" ] && profiling=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
-  start gateway services/Gateway/bin/Release/net10.0 "$gateway" ASPNETCORE_ENVIRONMENT=Development "${unlimited[@]}" "${jwt[@]}" "${profiling[@]}" \
+  start gateway services/Gateway/bin/Release/net10.0 "$gateway" ASPNETCORE_ENVIRONMENT=Development "${unlimited[@]}" "${jwt[@]}" "${profiling[@]}" "${extra[@]}" \
     ReverseProxy__Clusters__catalog__Destinations__catalog__Address="$backend" dotnet MicroSecure.Gateway.dll
   ready "$gateway/api/catalog/bench"
   if [ -n "${MICROSECURE_BENCH_PROFILE:-}" ]; then

@@ -193,6 +193,28 @@ public sealed class JwtValidationTests : SecurityAppTests
     }
 
     [Fact]
+    public async Task CachedToken_IsRefusedOnceItsSubjectIsRevoked()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(Issuer, Sink, configure: builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        using var client = app.Client(Issuer.CreateToken(subject: "mallory"));
+        using (var first = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // The validation is cached; the person signs out everywhere, and the revocation answer the first request
+        // kept runs out.
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var revocation = app.Services.GetRequiredService<TokenRevocation>();
+        await revocation.RevokeAsync(RevocationScope.Subject, "mallory", clock.GetUtcNow(), clock.GetUtcNow().AddHours(1), TestContext.Current.CancellationToken);
+        using var later = await client.GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
+        Assert.Equal(JwtFailureReasons.TokenRevoked, Assert.Single(Sink.Events).Reason);
+    }
+
+    [Fact]
     public async Task CachedToken_GivesEveryRequestItsOwnIdentity()
     {
         ClaimsIdentityProbe.Seen.Clear();
