@@ -8,7 +8,10 @@
 #   dotnet build -c Release services/Identity services/Catalog services/Gateway bench/MicroSecure.Benchmarks
 #   MICROSECURE_BENCH_POSTGRES="Host=127.0.0.1;Username=postgres;Password=..." bench/scripts/gateway.sh [seconds] [rounds]
 # MICROSECURE_BENCH_TABLES=trivial (or catalog) runs one table only. MICROSECURE_BENCH_GATEWAY="Key=value ..." adds
-# settings to the gateway (e.g. Security__RateLimiting__MaxReservation=1 for a Redis round trip on every request). MICROSECURE_BENCH_PROFILE=<folder> instead
+# settings to the gateway (e.g. Security__RateLimiting__MaxReservation=1 for a Redis round trip on every request).
+# MICROSECURE_BENCH_BEFORE=<folder of another Release build of the gateway> (say, of the previous commit, from a
+# git worktree) adds it to table 1 as "before", loaded in the same rounds: a change measured against its own
+# baseline on this noisy machine. MICROSECURE_BENCH_PROFILE=<folder> instead
 # samples the gateway's CPU with perf (apt: linux-perf) under the table-1 load and prints where its time goes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,7 +19,7 @@ seconds="${1:-10}" rounds="${2:-3}" tables="${MICROSECURE_BENCH_TABLES:-trivial 
 pg="${MICROSECURE_BENCH_POSTGRES:?set MICROSECURE_BENCH_POSTGRES}"
 redis="${MICROSECURE_BENCH_REDIS:-127.0.0.1:6379}"
 identity=http://127.0.0.1:5191 catalog=http://127.0.0.1:5192 gateway=http://127.0.0.1:5193 bare=http://127.0.0.1:5194
-backend=http://127.0.0.1:5195 nginx=http://127.0.0.1:5196
+backend=http://127.0.0.1:5195 nginx=http://127.0.0.1:5196 before=http://127.0.0.1:5197
 secret="bench-client-secret-0123456789abcdefghij"
 wrk_args=(-t2 -c32)
 # shellcheck source=lib.sh
@@ -102,11 +105,19 @@ if [[ " $tables " == *" trivial "* ]]; then
   start gateway services/Gateway/bin/Release/net10.0 "$gateway" ASPNETCORE_ENVIRONMENT=Development "${unlimited[@]}" "${jwt[@]}" "${profiling[@]}" "${extra[@]}" \
     ReverseProxy__Clusters__catalog__Destinations__catalog__Address="$backend" dotnet MicroSecure.Gateway.dll
   ready "$gateway/api/catalog/bench"
+  compare=()
+  if [ -n "${MICROSECURE_BENCH_BEFORE:-}" ]; then
+    # Started as ./MicroSecure.Gateway.dll, so its processor time is told apart from the gateway's.
+    start before "$MICROSECURE_BENCH_BEFORE" "$before" ASPNETCORE_ENVIRONMENT=Development "${unlimited[@]}" "${jwt[@]}" "${extra[@]}" \
+      ReverseProxy__Clusters__catalog__Destinations__catalog__Address="$backend" dotnet ./MicroSecure.Gateway.dll
+    ready "$before/api/catalog/bench"
+    compare=("before|$before/api/catalog/bench|^dotnet ./MicroSecure.Gateway.dll")
+  fi
   if [ -n "${MICROSECURE_BENCH_PROFILE:-}" ]; then
     # Where the gateway's time goes: perf samples of its CPU under the table-1 load (the runtime writes a map
     # of its compiled code so perf can name .NET frames), self time by function and time inside each component.
     run "$gateway/api/catalog/bench" 20s MicroSecure.Gateway.dll >/dev/null
-    gateway_pid=$(pgrep -f "MicroSecure.Gateway.dll" | head -1)
+    gateway_pid=$(pgrep -f "^dotnet MicroSecure.Gateway.dll" | head -1)
     mkdir -p "$MICROSECURE_BENCH_PROFILE"
     perf record -e cpu-clock -F 999 -g -p "$gateway_pid" -o "$MICROSECURE_BENCH_PROFILE/perf.data" -- sleep "$seconds" 2>/dev/null &
     tracer=$!
@@ -122,7 +133,7 @@ if [[ " $tables " == *" trivial "* ]]; then
   fi
   echo "Table 1: trivial backend. wrk ${wrk_args[*]}, ${seconds} s per run, ${rounds} alternating rounds; GET /api/catalog/bench with a bearer token"
   table bare nginx "backend|$backend/api/catalog/bench|MicroSecure.Benchmarks.dll backend" "bare|$bare/api/catalog/bench|MicroSecure.Benchmarks.dll bare-proxy" \
-    "nginx|$nginx/api/catalog/bench|nginx: worker" "gateway|$gateway/api/catalog/bench|MicroSecure.Gateway.dll"
+    "nginx|$nginx/api/catalog/bench|nginx: worker" "gateway|$gateway/api/catalog/bench|^dotnet MicroSecure.Gateway.dll" "${compare[@]}"
   kill "${pids[@]:1}" 2>/dev/null || true; kill "$(cat "$logs/nginx.pid")" 2>/dev/null || true; pids=("${pids[0]}"); sleep 1
 fi
 
