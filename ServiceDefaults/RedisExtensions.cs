@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -21,11 +20,7 @@ public static class RedisExtensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionName)))
         {
             // The client's command tracing (a profiling session drained in the background) only where traces are exported.
-            // Completions run on the .NET thread pool rather than the client's dedicated threads: one hand-off less
-            // per round trip (rate-limit blocks, revocation reads), measured with bench/scripts/gateway.sh.
-            builder.AddRedisClient(ConnectionName,
-                settings => settings.DisableTracing |= !OpenTelemetryExtensions.IsExporting(builder.Configuration),
-                options => options.SocketManager ??= SocketManager.ThreadPool);
+            builder.AddRedisClient(ConnectionName, settings => settings.DisableTracing |= !OpenTelemetryExtensions.IsExporting(builder.Configuration));
         }
 
         return builder;

@@ -67,11 +67,13 @@ public sealed partial class AlertEvaluator(
         JOIN "alerts" a ON a."rule_id" = t.r AND a."key" = t.k AND a."resolved_at" IS NULL
         """;
 
-    // The distinct values (accounts, say) last seen within a window, for the candidates of a distinct rule only.
-    private const string PostgresDistinct = """
-        SELECT (SELECT count(*) FROM "alert_members" m WHERE m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.s AND m."last_seen" < t.e)::bigint
-        FROM unnest(@rule, @key, @since, @until) WITH ORDINALITY AS t(r, k, s, e, n)
-        ORDER BY t.n
+    // When the distinct values (accounts, say) of a key were last seen, over the same range as its counters: for
+    // the keys of a distinct rule that reach the threshold only.
+    private const string PostgresMembers = """
+        SELECT t.n, m."last_seen"
+        FROM unnest(@rule, @key, @from, @to) WITH ORDINALITY AS t(r, k, f, e, n)
+        JOIN "alert_members" m ON m."rule_id" = t.r AND m."key" = t.k AND m."last_seen" >= t.f AND m."last_seen" < t.e
+        ORDER BY t.n, m."last_seen"
         """;
 
     private const string PostgresRaise = """
@@ -162,9 +164,10 @@ public sealed partial class AlertEvaluator(
             ? await ReadPostgresAsync(db, touches, cancellationToken)
             : await ReadSqliteAsync(db, touches, cancellationToken);
 
-        // Keys without an unresolved alert whose fullest window reaches the threshold; a distinct rule also needs
-        // enough distinct values in that window, read for these candidates only.
-        var candidates = new List<(Touch Touch, BucketWindow Window)>();
+        // Keys without an unresolved alert whose fullest window reaches the threshold. A distinct rule also needs
+        // enough distinct values in one such window: their sightings are read for these keys only, and the
+        // windows judged again with them.
+        var candidates = new List<(Touch Touch, List<(DateTime Bucket, long Count)> Counters)>();
         var raised = new List<(long Id, long Count, DateTime Seen)>();
         for (var i = 0; i < touches.Count; i++)
         {
@@ -173,27 +176,25 @@ public sealed partial class AlertEvaluator(
             {
                 raised.Add((id, touch.Count, touch.Last));
             }
-            else if (touch.Judge(counters[i]) is { } window && window.Total >= touch.Rule.Threshold)
+            else if (touch.Judge(counters[i]) is { } fullest && fullest.Total >= touch.Rule.Threshold)
             {
-                candidates.Add((touch, window));
+                candidates.Add((touch, counters[i]));
             }
         }
 
-        var distinct = candidates.Where(c => c.Touch.Rule.DistinctField is not null).ToList();
-        var counts = distinct.Count == 0 ? [] : isPostgres
-            ? await CountDistinctPostgresAsync(db, distinct, cancellationToken)
-            : await CountDistinctSqliteAsync(db, distinct, cancellationToken);
-        var distinctCounts = distinct.Select(c => c.Touch).Zip(counts).ToDictionary(p => p.First, p => p.Second);
+        var distinct = candidates.Where(c => c.Touch.Rule.DistinctField is not null).Select(c => c.Touch).ToList();
+        var members = distinct.Count == 0 ? [] : isPostgres
+            ? await ReadMembersPostgresAsync(db, distinct, cancellationToken)
+            : await ReadMembersSqliteAsync(db, distinct, cancellationToken);
+        var sightings = distinct.Zip(members).ToDictionary(p => p.First, p => p.Second);
 
         var now = time.GetUtcNow().UtcDateTime;
         var opened = new List<Alert>();
-        foreach (var (touch, window) in candidates)
+        foreach (var (touch, rows) in candidates)
         {
-            if (touch.Rule.DistinctField is null || distinctCounts[touch] >= touch.Rule.MinDistinct)
+            if (touch.Judge(rows, sightings.GetValueOrDefault(touch)) is { Reached: true } window)
             {
-                // First seen: the first event taken now when the window held nothing else, otherwise the start of
-                // the window's first bucket with events (events are counted per bucket, not kept one by one).
-                opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, window.Total, window.Total == touch.Count ? touch.First : window.FirstBucket, touch.Last, now));
+                opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, window.Count, window.FirstSeen, touch.Last, now));
             }
         }
 
@@ -309,17 +310,21 @@ public sealed partial class AlertEvaluator(
         public DateTime RangeEnd => BucketOf(Last, Rule.Bucket) + Rule.Window;
 
         /// <summary>
-        /// The fullest window that holds at least one of this touch's buckets, from the key's counters in
-        /// <see cref="RangeStart"/>..<see cref="RangeEnd"/> (in bucket order, this touch's counts included). Every
-        /// window is judged, not only the one ending at the newest event: events delivered late (a retry, an
-        /// exporter that was offline, two services' batches crossing) reach the threshold with the events around
-        /// them, whether those came before or after, and a batch spanning hours is judged along its length.
+        /// Judges every window that holds at least one of this touch's buckets, from the key's counters in
+        /// <see cref="RangeStart"/>..<see cref="RangeEnd"/> (in bucket order, this touch's counts included), and
+        /// returns the fullest that reaches the rule (its threshold, and with <paramref name="sightings"/> its
+        /// distinct values), else the fullest of all (not reached); null when there is none. Every window is
+        /// judged, not only the one ending at the newest event: events delivered late (a retry, an exporter that
+        /// was offline, two services' batches crossing) reach the threshold with the events around them, whether
+        /// those came before or after, and a batch spanning hours is judged along its length.
         /// </summary>
-        public BucketWindow? Judge(List<(DateTime Bucket, long Count)> counters)
+        /// <param name="counters">The key's counters over the range.</param>
+        /// <param name="sightings">For a distinct rule: when each distinct value was last seen over the range, in order.</param>
+        public BucketWindow? Judge(List<(DateTime Bucket, long Count)> counters, List<DateTime>? sightings = null)
         {
             var span = Rule.Window - Rule.Bucket;
             List<DateTime> own = Buckets.Count > 0 ? [.. Buckets.Keys.Order()] : [BucketOf(Last, Rule.Bucket)];
-            BucketWindow? best = null;
+            (long Total, DateTime End, int Low, bool Reached)? best = null;
             var (low, total) = (0, 0L);
             for (var high = 0; high < counters.Count; high++)
             {
@@ -333,14 +338,52 @@ public sealed partial class AlertEvaluator(
                 }
 
                 var next = own.BinarySearch(end - span);
-                var holdsOwn = (next >= 0) || (~next < own.Count && own[~next] <= end);
-                if (holdsOwn && (best is null || total > best.Value.Total))
+                if (next < 0 && (~next == own.Count || own[~next] > end))
                 {
-                    best = new BucketWindow(total, end - span, end + Rule.Bucket, DateTime.SpecifyKind(counters[low].Bucket, DateTimeKind.Utc));
+                    continue; // none of this touch's buckets: judged when its own events came
+                }
+
+                var reached = total >= Rule.Threshold
+                    && (sightings is null || CountWithin(sightings, end - span, end + Rule.Bucket) >= Rule.MinDistinct);
+                if (best is not { } b || (reached && !b.Reached) || (reached == b.Reached && total > b.Total))
+                {
+                    best = (total, end, low, reached);
                 }
             }
 
-            return best;
+            if (best is not { } chosen)
+            {
+                return null;
+            }
+
+            var (start, until) = (chosen.End - span, chosen.End + Rule.Bucket);
+            var ownInside = Buckets.Where(b => b.Key >= start && b.Key < until).Sum(b => b.Value);
+            var ownAfter = Buckets.Where(b => b.Key >= until).Sum(b => b.Value);
+            // First seen: this touch's first event when the window holds nothing else and that event; otherwise
+            // the start of the window's first bucket with events (events are counted per bucket, not kept one by one).
+            var firstSeen = chosen.Total == ownInside && BucketOf(First, Rule.Bucket) >= start
+                ? First
+                : DateTime.SpecifyKind(counters[chosen.Low].Bucket, DateTimeKind.Utc);
+            // The alert counts the window, and this touch's events after it (up to its last seen).
+            return new BucketWindow(chosen.Total, chosen.Reached, chosen.Total + ownAfter, firstSeen);
+        }
+
+        private static int CountWithin(List<DateTime> sorted, DateTime from, DateTime until) => LowerBound(sorted, until) - LowerBound(sorted, from);
+
+        private static int LowerBound(List<DateTime> sorted, DateTime value)
+        {
+            var index = sorted.BinarySearch(value);
+            if (index < 0)
+            {
+                return ~index;
+            }
+
+            while (index > 0 && sorted[index - 1] == value)
+            {
+                index--;
+            }
+
+            return index;
         }
 
         /// <summary>This touch as pending counts: one per bucket, and one per distinct value seen (with no count).</summary>
@@ -366,8 +409,11 @@ public sealed partial class AlertEvaluator(
         }
     }
 
-    /// <summary>A window of ten buckets: its total, its start and end (exclusive), and its first bucket with events.</summary>
-    private readonly record struct BucketWindow(long Total, DateTime Start, DateTime End, DateTime FirstBucket);
+    /// <summary>
+    /// The window a touch is judged by: its total, whether it reaches the rule, what an alert opened on it counts
+    /// (the window and the touch's events after it) and when it was first seen.
+    /// </summary>
+    private readonly record struct BucketWindow(long Total, bool Reached, long Count, DateTime FirstSeen);
 
     private static DateTime BucketOf(DateTime timestamp, TimeSpan bucket) =>
         new(timestamp.Ticks - (timestamp.Ticks % bucket.Ticks), DateTimeKind.Utc);
@@ -525,21 +571,21 @@ public sealed partial class AlertEvaluator(
         return (rows, open);
     }
 
-    private static async Task<long[]> CountDistinctPostgresAsync(SecurityDbContext db, List<(Touch Touch, BucketWindow Window)> candidates, CancellationToken cancellationToken)
+    private static async Task<List<DateTime>[]> ReadMembersPostgresAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(PostgresDistinct, (NpgsqlConnection)db.Database.GetDbConnection(), Transaction(db));
-        command.Parameters.Add(Values("rule", NpgsqlDbType.Text, candidates.Select(c => c.Touch.RuleId)));
-        command.Parameters.Add(Values("key", NpgsqlDbType.Text, candidates.Select(c => c.Touch.Key)));
-        command.Parameters.Add(Values("since", NpgsqlDbType.TimestampTz, candidates.Select(c => c.Window.Start)));
-        command.Parameters.Add(Values("until", NpgsqlDbType.TimestampTz, candidates.Select(c => c.Window.End)));
-        var counts = new long[candidates.Count];
+        await using var command = new NpgsqlCommand(PostgresMembers, (NpgsqlConnection)db.Database.GetDbConnection(), Transaction(db));
+        command.Parameters.Add(Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)));
+        command.Parameters.Add(Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)));
+        command.Parameters.Add(Values("from", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeStart)));
+        command.Parameters.Add(Values("to", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeEnd)));
+        var sightings = touches.Select(_ => new List<DateTime>()).ToArray();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        for (var i = 0; await reader.ReadAsync(cancellationToken); i++)
+        while (await reader.ReadAsync(cancellationToken))
         {
-            counts[i] = reader.GetInt64(0);
+            sightings[(int)reader.GetInt64(0) - 1].Add(reader.GetDateTime(1));
         }
 
-        return counts;
+        return sightings;
     }
 
     private static async Task<(List<(DateTime Bucket, long Count)>[] Counters, long?[] Open)> ReadSqliteAsync(
@@ -576,16 +622,18 @@ public sealed partial class AlertEvaluator(
         return (counters, open);
     }
 
-    private static async Task<long[]> CountDistinctSqliteAsync(SecurityDbContext db, List<(Touch Touch, BucketWindow Window)> candidates, CancellationToken cancellationToken)
+    private static async Task<List<DateTime>[]> ReadMembersSqliteAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
     {
-        var counts = new long[candidates.Count];
-        for (var i = 0; i < candidates.Count; i++)
+        var sightings = new List<DateTime>[touches.Count];
+        for (var i = 0; i < touches.Count; i++)
         {
-            var (touch, (_, since, until, _)) = candidates[i];
-            counts[i] = await db.AlertMembers.CountAsync(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= since && m.LastSeen < until, cancellationToken);
+            var (touch, from, to) = (touches[i], touches[i].RangeStart, touches[i].RangeEnd);
+            var seen = await db.AlertMembers.Where(m => m.RuleId == touch.RuleId && m.Key == touch.Key && m.LastSeen >= from && m.LastSeen < to)
+                .Select(m => m.LastSeen).ToListAsync(cancellationToken);
+            sightings[i] = [.. seen.Select(t => DateTime.SpecifyKind(t, DateTimeKind.Utc)).Order()];
         }
 
-        return counts;
+        return sightings;
     }
 
     private static async Task RaiseAsync(SecurityDbContext db, List<(long Id, long Count, DateTime Seen)> raised, CancellationToken cancellationToken)

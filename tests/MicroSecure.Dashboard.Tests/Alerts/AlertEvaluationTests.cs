@@ -95,6 +95,29 @@ public sealed class AlertEvaluationTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task CredentialStuffing_IsJudgedInTheWindowThatHasTheAccounts_NotTheFullestOne(string provider)
+    {
+        await using var store = await SecurityStore.CreateAsync(provider);
+        await using var alerts = Alerting.Services(store, Alerting.Options());
+        var ct = TestContext.Current.CancellationToken;
+        const string Address = "203.0.113.66";
+
+        // One backlog from one address: twenty failures for one account forty minutes ago (the fullest window,
+        // one account), then ten accounts once each now (fewer failures, enough accounts).
+        await StoreAsync(store, alerts,
+        [
+            .. Enumerable.Range(0, 20).Select(i => SignIn(Now.AddMinutes(-40).AddSeconds(i), "stuffed-0", clientIp: Address)),
+            .. Enumerable.Range(1, 10).Select(i => SignIn(Now.AddSeconds(-i), $"stuffed-{i}", clientIp: Address)),
+        ]);
+
+        await using var check = store.NewContext();
+        var alert = Assert.Single(await check.Alerts.Where(a => a.RuleId == "credential-stuffing").ToListAsync(ct));
+        Assert.Equal((Address, 10L), (alert.Key, alert.Count));
+        Assert.True(alert.FirstSeen > Now.AddMinutes(-2), $"First seen {alert.FirstSeen:O} is in the window with the accounts.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task ALateBatch_IsJudgedByItsOwnWindow_AndAnUnreadablePendingRow_BlocksNothing(string provider)
     {
         await using var store = await SecurityStore.CreateAsync(provider);
@@ -144,8 +167,10 @@ public sealed class AlertEvaluationTests
 
         await using var check = store.NewContext();
         var alert = await check.Alerts.SingleAsync(ct);
-        Assert.Equal(("offline-1", 5L), (alert.Key, alert.Count));
-        Assert.InRange(alert.FirstSeen, Now.AddMinutes(-91), Now.AddMinutes(-90));
+        // The window's five, and the four after it, as if they had come in later passes and raised the alert.
+        Assert.Equal(("offline-1", 9L), (alert.Key, alert.Count));
+        Assert.Equal(Now.AddMinutes(-90), alert.FirstSeen, TimeSpan.FromMilliseconds(1));
+        Assert.Equal(Now, alert.LastSeen, TimeSpan.FromMilliseconds(1));
     }
 
     [Fact]
