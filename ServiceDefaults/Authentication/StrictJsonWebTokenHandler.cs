@@ -99,6 +99,11 @@ internal sealed class StrictJsonWebTokenHandler : JsonWebTokenHandler, IDisposab
             return Invalid(new SecurityTokenEmbeddedKeyException("The token offers its own key; keys come only from the issuer's metadata."));
         }
 
+        if (!IsCanonicalBase64Url(parsed.EncodedSignature))
+        {
+            return Invalid(new SecurityTokenMalformedException("The token's signature is not in canonical base64url."));
+        }
+
         var result = await ValidateTokenAsync(parsed, validationParameters);
         if (_cache is not null && result.IsValid && result.SecurityToken is { } validated)
         {
@@ -113,6 +118,46 @@ internal sealed class StrictJsonWebTokenHandler : JsonWebTokenHandler, IDisposab
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Whether the signature is written the one way its bytes allow. Base64url's last character carries bits
+    /// past the end of the data, which decoders ignore: without this check one signed token has up to sixteen
+    /// spellings that all verify, each a new string to every cache and list keyed by the token as sent (a
+    /// "changed" token that still passes). The header and payload need no check: the signature covers them as
+    /// written.
+    /// </summary>
+    internal static bool IsCanonicalBase64Url(string encoded)
+    {
+        var unused = (encoded.Length % 4) switch
+        {
+            0 => 0,
+            2 => 0b1111,
+            3 => 0b11,
+            _ => -1,
+        };
+        if (unused < 0)
+        {
+            return false;
+        }
+
+        if (encoded.Length == 0)
+        {
+            return true;
+        }
+
+        // The last character in the alphabet (no padding), its unused bits zero.
+        var last = encoded[^1];
+        var value = last switch
+        {
+            >= 'A' and <= 'Z' => last - 'A',
+            >= 'a' and <= 'z' => last - 'a' + 26,
+            >= '0' and <= '9' => last - '0' + 52,
+            '-' => 62,
+            '_' => 63,
+            _ => -1,
+        };
+        return value >= 0 && (value & unused) == 0;
     }
 
     private static TokenValidationResult Invalid(Exception exception) => new() { IsValid = false, Exception = exception };
