@@ -530,16 +530,9 @@ public sealed partial class AlertEvaluator(
             });
         }
 
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresRead)
-        {
-            Parameters =
-            {
-                Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)),
-                Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)),
-                Values("from", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeStart)),
-                Values("to", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeEnd)),
-            },
-        });
+        var read = new NpgsqlBatchCommand(PostgresRead);
+        read.Parameters.AddRange(KeyRanges(touches));
+        batch.BatchCommands.Add(read);
         batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresOpen)
         {
             Parameters =
@@ -574,10 +567,7 @@ public sealed partial class AlertEvaluator(
     private static async Task<List<DateTime>[]> ReadMembersPostgresAsync(SecurityDbContext db, List<Touch> touches, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(PostgresMembers, (NpgsqlConnection)db.Database.GetDbConnection(), Transaction(db));
-        command.Parameters.Add(Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)));
-        command.Parameters.Add(Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)));
-        command.Parameters.Add(Values("from", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeStart)));
-        command.Parameters.Add(Values("to", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeEnd)));
+        command.Parameters.AddRange(KeyRanges(touches));
         var sightings = touches.Select(_ => new List<DateTime>()).ToArray();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -666,6 +656,15 @@ public sealed partial class AlertEvaluator(
 
         await db.SaveChangesAsync(cancellationToken);
     }
+
+    /// <summary>Each touch's rule, key and the range of buckets its windows can reach (<c>@rule, @key, @from, @to</c>).</summary>
+    private static NpgsqlParameter[] KeyRanges(List<Touch> touches) =>
+    [
+        Values("rule", NpgsqlDbType.Text, touches.Select(t => t.RuleId)),
+        Values("key", NpgsqlDbType.Text, touches.Select(t => t.Key)),
+        Values("from", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeStart)),
+        Values("to", NpgsqlDbType.TimestampTz, touches.Select(t => t.RangeEnd)),
+    ];
 
     private static NpgsqlParameter Values<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>
         new(name, NpgsqlDbType.Array | type) { Value = values.ToArray() };
