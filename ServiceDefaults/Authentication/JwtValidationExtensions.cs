@@ -141,10 +141,9 @@ public static class JwtValidationExtensions
 
     private static async Task AcceptValidatedAsync(MessageReceivedContext context, ClaimsIdentity identity, JsonWebToken token)
     {
-        var revocation = context.HttpContext.RequestServices.GetRequiredService<TokenRevocation>();
-        if (await revocation.IsRevokedAsync(token, context.HttpContext.RequestAborted))
+        if (await IsRevokedAsync(context.HttpContext, token))
         {
-            context.Fail(new SecurityTokenRevokedException("The token has been revoked by its issuer."));
+            context.Fail(Revoked());
             return;
         }
 
@@ -155,12 +154,16 @@ public static class JwtValidationExtensions
     /// <summary>A token that passed every check is still refused once its issuer has revoked it.</summary>
     private static async Task RefuseRevokedAsync(TokenValidatedContext context)
     {
-        var revocation = context.HttpContext.RequestServices.GetRequiredService<TokenRevocation>();
-        if (context.SecurityToken is JsonWebToken token && await revocation.IsRevokedAsync(token, context.HttpContext.RequestAborted))
+        if (context.SecurityToken is JsonWebToken token && await IsRevokedAsync(context.HttpContext, token))
         {
-            context.Fail(new SecurityTokenRevokedException("The token has been revoked by its issuer."));
+            context.Fail(Revoked());
         }
     }
+
+    private static ValueTask<bool> IsRevokedAsync(HttpContext http, JsonWebToken token) =>
+        http.RequestServices.GetRequiredService<TokenRevocation>().IsRevokedAsync(token, http.RequestAborted);
+
+    private static SecurityTokenRevokedException Revoked() => new("The token has been revoked by its issuer.");
 
     private static async Task WriteChallengeAsync(JwtBearerChallengeContext context)
     {

@@ -53,21 +53,14 @@ internal sealed class StrictJsonWebTokenHandler : JsonWebTokenHandler, IDisposab
     /// </summary>
     public bool TryGetValidated(string token, [NotNullWhen(true)] out ClaimsIdentity? identity, [NotNullWhen(true)] out JsonWebToken? validated)
     {
-        if (_cache is not null && _cache.TryGetValue(token, out Validated? cached) && cached is { Token: JsonWebToken jwt }
-            && jwt.ValidTo > _timeProvider.GetUtcNow().UtcDateTime)
-        {
-            (identity, validated) = (cached.Identity.Clone(), jwt);
-            return true;
-        }
-
-        (identity, validated) = (null, null);
-        return false;
+        var hit = Cached(token);
+        (identity, validated) = hit is { Token: JsonWebToken jwt } ? (hit.Identity.Clone(), jwt) : (null, null);
+        return validated is not null;
     }
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
-        if (_cache is not null && _cache.TryGetValue(token, out Validated? cached) && cached is not null
-            && cached.Token.ValidTo > _timeProvider.GetUtcNow().UtcDateTime)
+        if (Cached(token) is { } cached)
         {
             return new TokenValidationResult
             {
@@ -99,11 +92,6 @@ internal sealed class StrictJsonWebTokenHandler : JsonWebTokenHandler, IDisposab
             return Invalid(new SecurityTokenEmbeddedKeyException("The token offers its own key; keys come only from the issuer's metadata."));
         }
 
-        if (!IsCanonicalBase64Url(parsed.EncodedSignature))
-        {
-            return Invalid(new SecurityTokenMalformedException("The token's signature is not in canonical base64url."));
-        }
-
         var result = await ValidateTokenAsync(parsed, validationParameters);
         if (_cache is not null && result.IsValid && result.SecurityToken is { } validated)
         {
@@ -120,45 +108,10 @@ internal sealed class StrictJsonWebTokenHandler : JsonWebTokenHandler, IDisposab
         return result;
     }
 
-    /// <summary>
-    /// Whether the signature is written the one way its bytes allow. Base64url's last character carries bits
-    /// past the end of the data, which decoders ignore: without this check one signed token has up to sixteen
-    /// spellings that all verify, each a new string to every cache and list keyed by the token as sent (a
-    /// "changed" token that still passes). The header and payload need no check: the signature covers them as
-    /// written.
-    /// </summary>
-    internal static bool IsCanonicalBase64Url(string encoded)
-    {
-        var unused = (encoded.Length % 4) switch
-        {
-            0 => 0,
-            2 => 0b1111,
-            3 => 0b11,
-            _ => -1,
-        };
-        if (unused < 0)
-        {
-            return false;
-        }
-
-        if (encoded.Length == 0)
-        {
-            return true;
-        }
-
-        // The last character in the alphabet (no padding), its unused bits zero.
-        var last = encoded[^1];
-        var value = last switch
-        {
-            >= 'A' and <= 'Z' => last - 'A',
-            >= 'a' and <= 'z' => last - 'a' + 26,
-            >= '0' and <= '9' => last - '0' + 52,
-            '-' => 62,
-            '_' => 63,
-            _ => -1,
-        };
-        return value >= 0 && (value & unused) == 0;
-    }
+    /// <summary>The remembered validation of this exact token, unless the token has expired since.</summary>
+    private Validated? Cached(string token) =>
+        _cache is not null && _cache.TryGetValue(token, out Validated? cached) && cached is not null
+            && cached.Token.ValidTo > _timeProvider.GetUtcNow().UtcDateTime ? cached : null;
 
     private static TokenValidationResult Invalid(Exception exception) => new() { IsValid = false, Exception = exception };
 

@@ -167,7 +167,7 @@ public sealed partial class AlertEvaluator(
         // Keys without an unresolved alert whose fullest window reaches the threshold. A distinct rule also needs
         // enough distinct values in one such window: their sightings are read for these keys only, and the
         // windows judged again with them.
-        var candidates = new List<(Touch Touch, List<(DateTime Bucket, long Count)> Counters)>();
+        var candidates = new List<(Touch Touch, List<(DateTime Bucket, long Count)> Counters, BucketWindow Fullest)>();
         var raised = new List<(long Id, long Count, DateTime Seen)>();
         for (var i = 0; i < touches.Count; i++)
         {
@@ -178,7 +178,7 @@ public sealed partial class AlertEvaluator(
             }
             else if (touch.Judge(counters[i]) is { } fullest && fullest.Total >= touch.Rule.Threshold)
             {
-                candidates.Add((touch, counters[i]));
+                candidates.Add((touch, counters[i], fullest));
             }
         }
 
@@ -190,9 +190,10 @@ public sealed partial class AlertEvaluator(
 
         var now = time.GetUtcNow().UtcDateTime;
         var opened = new List<Alert>();
-        foreach (var (touch, rows) in candidates)
+        foreach (var (touch, rows, fullest) in candidates)
         {
-            if (touch.Judge(rows, sightings.GetValueOrDefault(touch)) is { Reached: true } window)
+            // A rule without distinct values was judged in full above; one with them is judged again with its sightings.
+            if ((touch.Rule.DistinctField is null ? fullest : touch.Judge(rows, sightings[touch])) is { Reached: true } window)
             {
                 opened.Add(NewAlert(settings, touch.RuleId, touch.Rule, touch.Key, window.Count, window.FirstSeen, touch.Last, now));
             }

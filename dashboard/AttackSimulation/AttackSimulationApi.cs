@@ -31,7 +31,7 @@ public static class AttackSimulationApi
             .ExcludeFromDescription();
         api.MapPost("/run", async (HttpContext context, AttackSimulator simulator) =>
         {
-            var started = await simulator.StartAsync("on-demand by " + SignInExtensions.ActingUser(context, 100));
+            var started = await simulator.StartAsync("on-demand by " + SignInExtensions.ActingUser(context, Model.AuditLimits.Name));
             return TypedResults.LocalRedirect(PagePath + "?result=" + started switch
             {
                 AttackStart.Started => Outcomes.Started,

@@ -238,8 +238,8 @@ public sealed partial class AttackSimulator(
 
             Progress = new AttackRunProgress(runId, scenarios.Count, scenarios.Count, "", "waiting for the events to be stored");
             var coverage = await JudgeAsync(results, started.AddMinutes(-1), settings.EvidenceTimeout, cancel.Token);
-            // The alert evaluator counts stored events within about a second of their commit.
-            await Task.Delay(TimeSpan.FromSeconds(2), time, cancel.Token);
+            // The alert evaluator counts stored events within one of its polls of their commit.
+            await Task.Delay(2 * Alerts.AlertEvaluationLoop.PollInterval, time, cancel.Token);
             IReadOnlyList<string> alertedKinds;
             await using (var scope = scopes.CreateAsyncScope())
             {

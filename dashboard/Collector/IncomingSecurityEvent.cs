@@ -36,11 +36,10 @@ public static partial class SecurityEventValidator
 {
     public const long MaxCount = 1_000_000_000;
 
-    private static readonly HashSet<string> s_kinds = [.. SecurityEventKinds.All];
     private static readonly HashSet<string> s_severities = ConstantsOf(typeof(SecurityEventSeverities));
 
     /// <summary>The kinds the collector accepts.</summary>
-    public static IReadOnlyCollection<string> Kinds => s_kinds;
+    public static IReadOnlyCollection<string> Kinds => SecurityEventKinds.All;
 
     /// <summary>The severities the collector accepts, lowest first.</summary>
     public static IReadOnlyList<string> Severities { get; } =
@@ -89,9 +88,9 @@ public static partial class SecurityEventValidator
             }
 
             Check(errors, prefix + "service", e.Service, required: true, SecurityEventLimits.Service, NamePattern());
-            if (e.Kind is null || !s_kinds.Contains(e.Kind))
+            if (e.Kind is null || !SecurityEventKinds.All.Contains(e.Kind))
             {
-                errors[prefix + "kind"] = ["Must be one of: " + string.Join(", ", s_kinds.Order(StringComparer.Ordinal)) + "."];
+                errors[prefix + "kind"] = ["Must be one of: " + string.Join(", ", SecurityEventKinds.All.Order(StringComparer.Ordinal)) + "."];
             }
 
             if (e.Severity is null || !s_severities.Contains(e.Severity))

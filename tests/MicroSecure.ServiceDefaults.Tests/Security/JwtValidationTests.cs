@@ -193,11 +193,13 @@ public sealed class JwtValidationTests : SecurityAppTests
     }
 
     [Fact]
-    public async Task ASignatureSpelledAnotherWay_IsRefusedAsMalformed_ThoughItsBytesVerify()
+    public async Task ASignatureSpelledAnotherWay_IsRefused_ThoughItsBytesAreTheSame()
     {
         var token = Issuer.CreateToken();
         var signature = token[(token.LastIndexOf('.') + 1)..];
-        // A 2048-bit RSA signature is 342 characters: the last one carries 2 bits and 4 the decoder ignores.
+        // A 2048-bit RSA signature is 342 characters: the last one carries 2 bits and 4 that lenient decoders
+        // ignore. The token library decodes strictly, so the other spellings of one signature do not verify: a
+        // stolen token cannot be sent as a "new" string past anything keyed by the token as sent.
         var respelled = token[..^1] + Base64UrlAlphabet[Base64UrlAlphabet.IndexOf(signature[^1], StringComparison.Ordinal) | 1];
         Assert.Equal(LenientDecode(signature), LenientDecode(respelled[(respelled.LastIndexOf('.') + 1)..]));
 
@@ -209,39 +211,7 @@ public sealed class JwtValidationTests : SecurityAppTests
         using var response = await App.Client(respelled).GetAsync(new Uri("/api/items", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(JwtFailureReasons.Malformed, Assert.Single(Sink.Events).Reason);
-    }
-
-    [Fact]
-    public void OnlyTheCanonicalSpellingOfAnyLength_IsCanonical()
-    {
-        var random = new Random(7);
-        for (var length = 0; length <= 66; length++)
-        {
-            var bytes = new byte[length];
-            random.NextBytes(bytes);
-            var canonical = Base64UrlEncoder.Encode(bytes);
-            Assert.True(StrictJsonWebTokenHandler.IsCanonicalBase64Url(canonical), canonical);
-            var spellings = canonical.Length == 0 ? [] : Base64UrlAlphabet.Select(c => canonical[..^1] + c)
-                .Where(s => s != canonical && Decodes(s, bytes)).ToList();
-            Assert.All(spellings, s => Assert.False(StrictJsonWebTokenHandler.IsCanonicalBase64Url(s), s));
-            Assert.Equal((length % 3) switch { 0 => 0, 1 => 15, _ => 3 }, spellings.Count);
-        }
-
-        Assert.False(StrictJsonWebTokenHandler.IsCanonicalBase64Url("abcde"));
-        Assert.False(StrictJsonWebTokenHandler.IsCanonicalBase64Url("ab=="));
-
-        static bool Decodes(string encoded, byte[] expected)
-        {
-            try
-            {
-                return LenientDecode(encoded).AsSpan().SequenceEqual(expected);
-            }
-            catch (FormatException)
-            {
-                return false;
-            }
-        }
+        Assert.Equal(JwtFailureReasons.BadSignature, Assert.Single(Sink.Events).Reason);
     }
 
     private const string Base64UrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
