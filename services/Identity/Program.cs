@@ -17,5 +17,6 @@ app.MapRazorPages();
 app.MapAuthorizationApi();
 app.MapTokenApi();
 app.MapRegistrationApi();
+app.MapAccountDeletionApi();
 
 app.Run();

@@ -10,6 +10,24 @@ public sealed class AttackRunOptions
 
     /// <summary>Longest wait for one answer (the slow-body scenario needs about ten seconds).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Longest wait for a rate-limit window to reset once the run has spent its half of the budget (a run never
+    /// spends more); a longer wait makes the scenario unjudged instead.
+    /// </summary>
+    public TimeSpan MaxBudgetWait { get; set; } = TimeSpan.FromSeconds(75);
+
+    /// <summary>The public client the run's test accounts sign in with (authorization code with PKCE).</summary>
+    public string ClientId { get; set; } = "microsecure-cli";
+
+    /// <summary>That client's registered redirect URI: the run reads the code from the redirect and never calls it.</summary>
+    public Uri RedirectUri { get; set; } = new("http://127.0.0.1:7890/callback");
+
+    /// <summary>What the test accounts' names start with, so they can never be mistaken for a person's.</summary>
+    public string AccountPrefix { get; set; } = "attack-sim-";
+
+    /// <summary>Longest the removal of the run's test accounts and their orders may take once the run ends.</summary>
+    public TimeSpan CleanupTimeout { get; set; } = TimeSpan.FromMinutes(3);
 }
 
 /// <summary>Where a run is: the scenario being sent (1-based) of how many.</summary>
@@ -39,24 +57,33 @@ public static class AttackRunner
         ArgumentNullException.ThrowIfNull(time);
 
         var results = new List<ScenarioResult>(scenarios.Count);
-        for (var i = 0; i < scenarios.Count; i++)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var scenario = scenarios[i];
-            progress?.Report(new AttackProgress(i + 1, scenarios.Count, scenario));
-            var started = time.GetUtcNow();
-            AttackOutcome? outcome = null;
-            string? error = null;
-            try
+            for (var i = 0; i < scenarios.Count; i++)
             {
-                outcome = await scenario.ExecuteAsync(target, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsFailureToReach(exception))
-            {
-                error = Describe(exception);
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                var scenario = scenarios[i];
+                progress?.Report(new AttackProgress(i + 1, scenarios.Count, scenario));
+                var started = time.GetUtcNow();
+                AttackOutcome? outcome = null;
+                string? error = null;
+                try
+                {
+                    outcome = await scenario.ExecuteAsync(target, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (!cancellationToken.IsCancellationRequested && IsFailureToReach(exception))
+                {
+                    error = Describe(exception);
+                }
 
-            results.Add(new ScenarioResult(scenario, outcome, error, target.TakeTraceIds(), started, time.GetUtcNow()));
+                results.Add(new ScenarioResult(scenario, outcome, error, target.TakeTraceIds(), started, time.GetUtcNow()));
+            }
+        }
+        finally
+        {
+            // Cancelled or not: what the run made is removed, on its own deadline (the run's token may be cancelled).
+            using var cleanup = new CancellationTokenSource(target.Options.CleanupTimeout);
+            await target.Accounts.RemoveAllAsync(cleanup.Token).ConfigureAwait(false);
         }
 
         return results;

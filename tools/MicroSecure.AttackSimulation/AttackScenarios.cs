@@ -6,8 +6,9 @@ namespace MicroSecure.AttackSimulation;
 
 /// <summary>
 /// The attacks a run sends, one or a few requests each, grouped by OWASP API Security Top 10 (2023) category.
-/// Each needs nothing but the gateway's address: no account, no secret, no data of anyone's. They read, and
-/// the few that write are refused before anything is stored.
+/// Each needs nothing but the gateway's address: no secret and no data of anyone's. The attacks on people's
+/// data and grants use the run's own throw-away accounts (<see cref="TestAccounts"/>), one placing an order and
+/// another reaching for it; the run removes both, with their orders, when it ends.
 /// </summary>
 public static class AttackScenarios
 {
@@ -28,11 +29,16 @@ public static class AttackScenarios
     private const string AuthenticationFailed = nameof(AuthenticationFailed);
     private const string SuspiciousRequest = nameof(SuspiciousRequest);
     private const string ValidationRejected = nameof(ValidationRejected);
+    private const string AuthorizationDenied = nameof(AuthorizationDenied);
+    private const string RefreshTokenReused = nameof(RefreshTokenReused);
+
+    private static readonly string[] s_adminRole = ["admin"];
 
     /// <summary>Every scenario, in the order a run sends them.</summary>
     public static IReadOnlyList<AttackScenario> All { get; } =
     [
         ..TokenScenarios(),
+        ..AccountScenarios(),
         ..MisconfigurationScenarios(),
         ..ResourceScenarios(),
     ];
@@ -72,6 +78,142 @@ public static class AttackScenarios
         yield return Token("token-malformed", "Malformed token",
             "A bearer value that is not a compact JWS (two segments, not base64url).",
             (_, _) => Task.FromResult("not-a.jwt!"), "malformed");
+    }
+
+    private static IEnumerable<AttackScenario> AccountScenarios()
+    {
+        yield return new AttackScenario
+        {
+            Id = "bola-read-foreign-order",
+            Category = AttackCategory.BrokenObjectLevelAuthorization,
+            Title = "Reading another person's order by its id",
+            Sends = $"GET {ProtectedPath}/{{id}} as one test account, for the order another test account has just placed.",
+            BlockedWhen = "404, as for an order that does not exist (the id confirms nothing), and nothing of the order in the answer.",
+            Expected = new(AuthorizationDenied, "not_owner"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                var order = await target.Accounts.OwnersOrderAsync(ct).ConfigureAwait(false);
+                var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
+                using var response = await target.Accounts.SendAsAsync(intruder, HttpMethod.Get, $"{ProtectedPath}/{order}", null, attack: true, ct).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                return Judge(response, response.StatusCode == HttpStatusCode.NotFound && !body.Contains(order, StringComparison.OrdinalIgnoreCase),
+                    "another person's order is not found", response.IsSuccessStatusCode ? "another person's order was served" : "the answer differs from an unknown order's");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "bola-cancel-foreign-order",
+            Category = AttackCategory.BrokenObjectLevelAuthorization,
+            Title = "Cancelling another person's order",
+            Sends = $"POST {ProtectedPath}/{{id}}/cancel as one test account, for another test account's order.",
+            BlockedWhen = "404, and the owner still sees the order placed.",
+            Expected = new(AuthorizationDenied, "not_owner"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                var order = await target.Accounts.OwnersOrderAsync(ct).ConfigureAwait(false);
+                var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
+                using var response = await target.Accounts.SendAsAsync(intruder, HttpMethod.Post, $"{ProtectedPath}/{order}/cancel", null, attack: true, ct).ConfigureAwait(false);
+                var status = await target.Accounts.OrderStatusAsync(order, ct).ConfigureAwait(false)
+                    ?? throw new ScenarioNotJudgedException("The owner could not read its order back.");
+                return Judge(response, response.StatusCode == HttpStatusCode.NotFound && status == "Placed",
+                    "not found, and the order is still placed", $"the owner's order is now {status}");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "bfla-list-all-orders",
+            Category = AttackCategory.BrokenFunctionLevelAuthorization,
+            Title = "An administrator's function called by a person",
+            Sends = $"GET {ProtectedPath}/all (everyone's orders, for administrators) as a test account holding the user role only.",
+            BlockedWhen = "403.",
+            Expected = new(AuthorizationDenied, "missing_role"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
+                using var response = await target.Accounts.SendAsAsync(intruder, HttpMethod.Get, $"{ProtectedPath}/all", null, attack: true, ct).ConfigureAwait(false);
+                return Judge(response, response.StatusCode == HttpStatusCode.Forbidden, "refused for want of the role", "everyone's orders were listed");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "mass-assignment-order",
+            Category = AttackCategory.BrokenObjectPropertyLevelAuthorization,
+            Title = "Mass assignment: an order naming its own price, owner and status",
+            Sends = $"POST {ProtectedPath} as a test account, the body adding ownerId, status and total, and a unitPrice on the line.",
+            BlockedWhen = "400 naming the fields the client may not set, and no order stored.",
+            Expected = new(ValidationRejected),
+            ExecuteAsync = async (target, ct) =>
+            {
+                var product = await target.Accounts.FirstProductAsync(ct).ConfigureAwait(false);
+                var owner = await target.Accounts.SignedInAsync(TestAccounts.Owner, ct).ConfigureAwait(false);
+                var before = await target.Accounts.OwnersOrderCountAsync(ct).ConfigureAwait(false);
+                owner.MayHaveOrders = true;
+                using var response = await target.Accounts.SendAsAsync(owner, HttpMethod.Post, ProtectedPath, System.Net.Http.Json.JsonContent.Create(new
+                {
+                    lines = new[] { new { productId = product, quantity = 1, unitPrice = 0.01m } },
+                    ownerId = "attack-sim-someone-else",
+                    status = "Shipped",
+                    total = 0.01m,
+                }), attack: true, ct).ConfigureAwait(false);
+                var after = await target.Accounts.OwnersOrderCountAsync(ct).ConfigureAwait(false);
+                return Judge(response, (int)response.StatusCode is >= 400 and < 500 && after == before,
+                    "the fields were refused and nothing was stored", after != before ? "an order was stored" : "the extra fields were not refused");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "mass-assignment-register-role",
+            Category = AttackCategory.BrokenObjectPropertyLevelAuthorization,
+            Title = "Mass assignment: a registration granting itself the admin role",
+            Sends = "POST /account/register for a new test account, the body adding roles: [admin] and emailConfirmed: true.",
+            BlockedWhen = "400 naming the fields the client may not set (no account is made).",
+            Expected = new(ValidationRejected),
+            ExecuteAsync = async (target, ct) =>
+            {
+                // If it is accepted, the account exists and is removed with the others when the run ends.
+                var account = target.Accounts.New();
+                using var response = await target.Accounts.RegisterAsync(account, attack: true,
+                    new Dictionary<string, object> { ["roles"] = s_adminRole, ["emailConfirmed"] = true }, ct).ConfigureAwait(false);
+                return Judge(response, response.StatusCode == HttpStatusCode.BadRequest, "the fields were refused", "the registration was accepted with them");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "refresh-token-reuse",
+            Category = AttackCategory.BrokenAuthentication,
+            Title = "Refresh token replayed after it was used",
+            Sends = "POST /connect/token redeeming a test account's refresh token a second time, after the account redeemed it once (as a thief holding a copy would).",
+            BlockedWhen = "400 invalid_grant, and the newer refresh token given at the first redemption is refused too (the whole grant ended).",
+            Expected = new(RefreshTokenReused, "refresh_token_reused"),
+            ExecuteAsync = async (target, ct) =>
+            {
+                var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
+                var stolen = intruder.RefreshToken ?? throw new ScenarioNotJudgedException("The test account was given no refresh token (offline_access).");
+                using (var first = await target.Accounts.RedeemAsync(stolen, attack: false, ct).ConfigureAwait(false))
+                {
+                    TestAccounts.Keep(intruder, await TestAccounts.ReadTokensAsync(first, "redeeming the refresh token once", ct).ConfigureAwait(false));
+                }
+
+                var newer = intruder.RefreshToken;
+                using var replayed = await target.Accounts.RedeemAsync(stolen, attack: true, ct).ConfigureAwait(false);
+                bool newerRefused;
+                if (newer is null)
+                {
+                    newerRefused = true;
+                }
+                else
+                {
+                    using var next = await target.Accounts.RedeemAsync(newer, attack: false, ct).ConfigureAwait(false);
+                    newerRefused = !next.IsSuccessStatusCode;
+                }
+
+                // Whatever the answers, the account's grant is treated as ended: it signs in afresh when next needed.
+                TestAccounts.GrantEnded(intruder);
+                return Judge(replayed, replayed.StatusCode == HttpStatusCode.BadRequest && newerRefused,
+                    "refused, and the grant it came from ended",
+                    replayed.IsSuccessStatusCode ? "the used refresh token was redeemed again" : "refused, but the newer refresh token still works: the grant goes on");
+            },
+        };
     }
 
     private static IEnumerable<AttackScenario> MisconfigurationScenarios()

@@ -16,11 +16,18 @@ public sealed class AttackTarget
     private readonly AttackRunOptions _options;
     private readonly List<string> _traceIds = [];
     private readonly Lock _pace = new();
+    private readonly RateLimitShare _share;
     private long _nextSlot;
     private IssuerKeys? _issuer;
 
     public AttackTarget(HttpClient http, Uri gateway, AttackRunOptions options)
+        : this(http, gateway, options, TimeProvider.System)
     {
+    }
+
+    public AttackTarget(HttpClient http, Uri gateway, AttackRunOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(options);
@@ -33,13 +40,21 @@ public sealed class AttackTarget
         _options = options;
         Gateway = new Uri(gateway.GetLeftPart(UriPartial.Authority) + "/");
         Tokens = new ForgedTokens(this);
+        Accounts = new TestAccounts(this, options);
+        _share = new RateLimitShare(time);
     }
+
+    /// <summary>How the run paces itself and signs its test accounts in.</summary>
+    public AttackRunOptions Options => _options;
 
     /// <summary>The gateway's origin (scheme, host, port): the only place requests go.</summary>
     public Uri Gateway { get; }
 
     /// <summary>Forged and tampered tokens, made against the issuer the gateway trusts.</summary>
     public ForgedTokens Tokens { get; }
+
+    /// <summary>The run's throw-away accounts, made on first use and removed when the run ends.</summary>
+    public TestAccounts Accounts { get; }
 
     /// <summary>Sends a request built for <paramref name="path"/> (relative to the gateway) and returns the answer.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
@@ -55,14 +70,26 @@ public sealed class AttackTarget
 
     /// <summary>
     /// Sends <paramref name="request"/>; an <paramref name="attack"/>'s trace id is kept as the scenario's, a
-    /// preparation's (reading the issuer's keys) is not: it is expected to leave no event.
+    /// preparation's (reading the issuer's keys, signing a test account in) is not: it is expected to leave no event.
     /// </summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool attack, CancellationToken cancellationToken)
+    internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool attack, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.RequestUri is not { IsAbsoluteUri: true } uri || !Uri.Equals(new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"), Gateway))
         {
             throw new InvalidOperationException("A scenario may only send to the configured gateway.");
+        }
+
+        var wait = _share.WaitBefore(uri.AbsolutePath);
+        if (wait > _options.MaxBudgetWait)
+        {
+            throw new ScenarioNotJudgedException(
+                $"The run's share of a rate-limit budget for {uri.AbsolutePath} is spent for {wait.TotalSeconds:0} s, longer than it waits ({_options.MaxBudgetWait.TotalSeconds:0} s).");
+        }
+
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
         }
 
         await PaceAsync(cancellationToken).ConfigureAwait(false);
@@ -81,6 +108,7 @@ public sealed class AttackTarget
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.RequestTimeout);
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        _share.Observe(uri.AbsolutePath, response);
         if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
         {
             // The run's own address is over a budget: the answer says nothing about the attack. No scenario expects a 429.

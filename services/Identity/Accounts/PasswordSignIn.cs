@@ -35,20 +35,36 @@ public sealed partial class PasswordSignIn(
 
     public async Task<bool> SignInAsync(HttpContext context, string userName, string password)
     {
+        if (await VerifyAsync(context, userName, password) is not { } user)
+        {
+            return false;
+        }
+
+        await signIn.SignInWithClaimsAsync(user, isPersistent: false, [ClaimsFactory.SessionStartedNow(timeProvider)]);
+        return true;
+    }
+
+    /// <summary>
+    /// Checks a user name and password without signing anyone in: the account when both are right and it is not
+    /// locked, else null. A wrong password counts toward the lockout as at sign-in, wherever it is checked, so no
+    /// other form that asks for the password can be used to go on guessing.
+    /// </summary>
+    public async Task<ApplicationUser?> VerifyAsync(HttpContext context, string userName, string password)
+    {
         ArgumentNullException.ThrowIfNull(context);
         var user = await users.FindByNameAsync(userName);
         if (user is null)
         {
             hasher.VerifyHashedPassword(new ApplicationUser(), DecoyHash.Value, password);
             events.Record(context, SecurityEventKinds.LoginFailed, SecurityEventSeverities.Low, reason: "unknown_user");
-            return false;
+            return null;
         }
 
         if (await users.IsLockedOutAsync(user))
         {
             hasher.VerifyHashedPassword(user, DecoyHash.Value, password);
             events.Record(context, SecurityEventKinds.LoginFailed, SecurityEventSeverities.Medium, reason: "locked_out", subject: user.Id);
-            return false;
+            return null;
         }
 
         var now = timeProvider.GetUtcNow().UtcDateTime;
@@ -61,8 +77,7 @@ public sealed partial class PasswordSignIn(
         if (await users.CheckPasswordAsync(user, password))
         {
             await users.ResetAccessFailedCountAsync(user);
-            await signIn.SignInWithClaimsAsync(user, isPersistent: false, [ClaimsFactory.SessionStartedNow(timeProvider)]);
-            return true;
+            return user;
         }
 
         user = await CountFailureAsync(user, now);
@@ -78,7 +93,7 @@ public sealed partial class PasswordSignIn(
             events.Record(context, SecurityEventKinds.LoginFailed, SecurityEventSeverities.Low, reason: "bad_password", subject: user.Id);
         }
 
-        return false;
+        return null;
     }
 
     // Parallel failures race on the user's concurrency stamp; a lost update would let a burst of guesses count as

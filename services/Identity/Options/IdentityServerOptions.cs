@@ -139,6 +139,12 @@ public sealed class IdentityServerOptions : IValidatableObject
     /// <summary>Whether people may create accounts themselves (the demo flow).</summary>
     public bool RegistrationEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether people may delete their own account (with their password; never an account seeded from
+    /// <see cref="Users"/>). Its tokens are revoked first, everywhere.
+    /// </summary>
+    public bool AccountDeletionEnabled { get; set; } = true;
+
     [Required]
     public LockoutOptions Lockout { get; set; } = new();
 

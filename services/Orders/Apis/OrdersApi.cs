@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using MicroSecure.Orders.Data;
 using MicroSecure.Orders.Model;
 using MicroSecure.ServiceDefaults.Authorization;
+using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -51,6 +52,7 @@ public static partial class OrdersApi
         var api = endpoints.MapGroup("/api/orders").WithTags("Orders");
         api.MapPost("", CreateAsync).RequireAuthorization(WritePolicy);
         api.MapGet("", ListOwnAsync).RequireAuthorization(ReadPolicy);
+        api.MapDelete("", EraseOwnAsync).RequireAuthorization(WritePolicy);
         api.MapGet("/all", ListAllAsync).RequireAuthorization(AdminPolicy);
         api.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ReadPolicy);
         api.MapPost("/{id:guid}/cancel", CancelAsync).RequireAuthorization(WritePolicy);
@@ -183,19 +185,31 @@ public static partial class OrdersApi
         [Range(1, 10_000)] int page = 1, [Range(1, OrderRules.MaxPageSize)] int pageSize = 20) =>
         TypedResults.Ok(await PageAsync(db.Orders, page, pageSize, cancellationToken));
 
-    public static async Task<Results<Ok<OrderResponse>, NotFound>> GetAsync(Guid id, ClaimsPrincipal user, OrdersDbContext db, CancellationToken cancellationToken) =>
-        await db.Orders.AsNoTracking().OwnedBy(user, o => o.OwnerId).FirstOrDefaultAsync(o => o.Id == id, cancellationToken) is { } order
-            ? TypedResults.Ok(OrderResponse.From(order))
-            : TypedResults.NotFound();
-
-    public static async Task<Results<Ok<OrderResponse>, NotFound, Conflict<ProblemDetails>>> CancelAsync(
-        Guid id, ClaimsPrincipal user, OrdersDbContext db, CancellationToken cancellationToken)
+    /// <summary>Erases every order of the caller (a person leaving, say): theirs only, whatever their role.</summary>
+    public static async Task<NoContent> EraseOwnAsync(ClaimsPrincipal user, OrdersDbContext db, CancellationToken cancellationToken)
     {
         var owner = ResourceOwnership.SubjectOf(user)!;
+        // Tracked, so the lines (an owned collection) go with their order on every provider.
+        var orders = await db.Orders.Where(o => o.OwnerId == owner).ToListAsync(cancellationToken);
+        db.Orders.RemoveRange(orders);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, NotFound>> GetAsync(
+        Guid id, HttpContext context, OrdersDbContext db, SecurityEventRecorder events, CancellationToken cancellationToken) =>
+        await db.Orders.AsNoTracking().OwnedBy(context.User, o => o.OwnerId).FirstOrDefaultAsync(o => o.Id == id, cancellationToken) is { } order
+            ? TypedResults.Ok(OrderResponse.From(order))
+            : await NotFoundAsync(id, context, db, events, cancellationToken);
+
+    public static async Task<Results<Ok<OrderResponse>, NotFound, Conflict<ProblemDetails>>> CancelAsync(
+        Guid id, HttpContext context, OrdersDbContext db, SecurityEventRecorder events, CancellationToken cancellationToken)
+    {
+        var owner = ResourceOwnership.SubjectOf(context.User)!;
         // Only the owner cancels; for anyone else the order does not exist.
         if (await db.Orders.FirstOrDefaultAsync(o => o.Id == id && o.OwnerId == owner, cancellationToken) is not { } order)
         {
-            return TypedResults.NotFound();
+            return await NotFoundAsync(id, context, db, events, cancellationToken);
         }
 
         if (order.Status != OrderStatus.Placed)
@@ -206,6 +220,21 @@ public static partial class OrdersApi
         order.Status = OrderStatus.Cancelled;
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(OrderResponse.From(order));
+    }
+
+    /// <summary>
+    /// The 404 for an order the caller may not touch. The answer is the same whether the order exists or not, so
+    /// ids reveal nothing; when it does exist (someone else's), the attempt is an <c>AuthorizationDenied</c>
+    /// event (<c>not_owner</c>): guessing or replaying other people's ids is how object-level attacks look.
+    /// </summary>
+    private static async Task<NotFound> NotFoundAsync(Guid id, HttpContext context, OrdersDbContext db, SecurityEventRecorder events, CancellationToken cancellationToken)
+    {
+        if (await db.Orders.AnyAsync(o => o.Id == id, cancellationToken))
+        {
+            events.Record(context, SecurityEventKinds.AuthorizationDenied, SecurityEventSeverities.Medium, reason: "not_owner");
+        }
+
+        return TypedResults.NotFound();
     }
 
     private static Task<Order?> FindByKeyAsync(OrdersDbContext db, string owner, string key, CancellationToken cancellationToken) =>

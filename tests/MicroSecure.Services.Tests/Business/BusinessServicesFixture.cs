@@ -43,6 +43,8 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
             ["Identity__Clients__orders-service__Secret"] = IdentityProcess.OrdersSecret,
             // Several people sign in from one address.
             ["Security__RateLimiting__Policies__auth__PermitLimit"] = "10000",
+            // Tokens name one issuer however they were asked for: directly, or through a gateway (the attack run's accounts).
+            ["Identity__Issuer"] = ServiceProcess.OwnUrl,
         });
         _catalog = await StartAsync("services/Catalog", "MicroSecure.Catalog", "catalogdb", "catalog_functional_test", []);
         OrdersDatabase = await ServiceDatabases.DroppedAsync("orders_functional_test");

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using MicroSecure.AttackSimulation;
 using MicroSecure.Services.Tests.Business;
@@ -22,7 +23,7 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
         await using var collector = await Collector.StartAsync();
         await using var gateway = await StartGatewayAsync(collector, []);
 
-        var coverage = await AttackAsync(gateway, collector);
+        var (coverage, accounts) = await AttackAsync(gateway, collector);
 
         Assert.All(coverage, c => Assert.True(c.Verdict == AttackVerdict.Defended, AttackReportRow.From(c).Message));
         // Each forged token is refused for what it is, not for a generic reason.
@@ -33,6 +34,31 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
         Assert.Equal("token_too_large", Reason(coverage, "token-oversized"));
         Assert.Equal("cors_origin_denied", Reason(coverage, "cors-foreign-preflight"));
         Assert.Equal("body_too_slow", Reason(coverage, "body-slow"));
+        Assert.Equal("not_owner", Reason(coverage, "bola-read-foreign-order"));
+        Assert.Equal("not_owner", Reason(coverage, "bola-cancel-foreign-order"));
+        Assert.Equal("missing_role", Reason(coverage, "bfla-list-all-orders"));
+        Assert.Equal("malformed_body", Reason(coverage, "mass-assignment-order"));
+        Assert.Equal("malformed_body", Reason(coverage, "mass-assignment-register-role"));
+        Assert.Equal("refresh_token_reused", Reason(coverage, "refresh-token-reuse"));
+
+        // The run's accounts are gone, with their orders: three made (owner, intruder, the refused registration).
+        Assert.Empty(accounts.NotRemoved);
+        Assert.Equal(3, accounts.Made.Count);
+        Assert.All(accounts.Made, a => Assert.StartsWith("attack-sim-", a.UserName, StringComparison.Ordinal));
+        using var browser = new OidcBrowser(services.IdentityServer.Url);
+        foreach (var account in accounts.Made)
+        {
+            using var signIn = await browser.SubmitLoginAsync(account.UserName, account.Password, "/account");
+            Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        }
+
+        var subjects = accounts.Made.Select(a => a.Subject).OfType<string>().ToArray();
+        Assert.Equal(2, subjects.Length);
+        await using var connection = new Npgsql.NpgsqlConnection(services.OrdersDatabase);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var query = new Npgsql.NpgsqlCommand("SELECT count(*) FROM \"Orders\" WHERE \"OwnerId\" = ANY(@owners)", connection);
+        query.Parameters.AddWithValue("owners", subjects);
+        Assert.Equal(0L, await query.ExecuteScalarAsync(TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -41,7 +67,7 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
         await using var collector = await Collector.StartAsync();
         await using var gateway = await StartGatewayAsync(collector, [], allowHosts: false);
 
-        var coverage = await AttackAsync(gateway, collector);
+        var (coverage, _) = await AttackAsync(gateway, collector);
 
         var passedThrough = Assert.Single(coverage, c => c.Verdict != AttackVerdict.Defended);
         Assert.Equal("host-header-hostile", passedThrough.Result.Scenario.Id);
@@ -55,7 +81,7 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
         await using var collector = await Collector.StartAsync();
         await using var gateway = await StartGatewayAsync(collector, new() { ["Security__Events__IgnoredKinds__0"] = "SuspiciousRequest" });
 
-        var coverage = await AttackAsync(gateway, collector);
+        var (coverage, _) = await AttackAsync(gateway, collector);
 
         var blind = coverage.Where(c => c.Verdict != AttackVerdict.Defended).ToArray();
         Assert.All(blind, c => Assert.Equal(AttackVerdict.BlindSpot, c.Verdict));
@@ -96,7 +122,7 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
     }
 
     /// <summary>Runs every scenario, then judges them against what the gateway and the services behind it exported.</summary>
-    private async Task<IReadOnlyList<CoverageResult>> AttackAsync(ServiceProcess gateway, Collector collector)
+    private async Task<(IReadOnlyList<CoverageResult> Coverage, TestAccounts Accounts)> AttackAsync(ServiceProcess gateway, Collector collector)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
@@ -110,7 +136,7 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
             var stored = collector.Delivered.Concat(services.Collector.Delivered).Select(ToRecorded).ToArray();
             if (DetectionCoverage.IsComplete(results, stored) || DateTime.UtcNow >= deadline)
             {
-                return DetectionCoverage.Judge(results, stored);
+                return (DetectionCoverage.Judge(results, stored), target.Accounts);
             }
 
             await Task.Delay(200, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using MicroSecure.Testing;
@@ -33,6 +34,77 @@ public abstract class CodeFlowTestsBase(IdentityServerFixtureBase server)
 
     protected Task<HttpResponseMessage> RefreshAsync(string refreshToken) =>
         Server.PostTokenAsync(("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", OidcBrowser.CliClient));
+
+    private async Task<(HttpStatusCode Status, string Body)> DeleteAccountAsync(string userName, string password)
+    {
+        using var client = new HttpClient { BaseAddress = Server.Identity.Url };
+        using var response = await client.PostAsJsonAsync(new Uri("/account/delete", UriKind.Relative), new { userName, password }, TestContext.Current.CancellationToken);
+        // The problem details without their trace id, which differs by request.
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var problem = text.Length == 0 ? null : System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+        problem?.Remove("traceId");
+        return (response.StatusCode, problem?.ToJsonString() ?? "");
+    }
+
+    [Fact]
+    public async Task DeletingOnesAccount_TakesItsPassword_AndEndsItsGrantsAndItsSignIn()
+    {
+        var (userName, password) = await Server.RegisterAsync();
+        var tokens = await SignInAndExchangeAsync(userName, password);
+        var subject = new JsonWebToken(tokens.GetProperty("access_token").GetString()).Subject;
+
+        var wrong = await DeleteAccountAsync(userName, "not-the-password-at-all");
+        var deleted = await DeleteAccountAsync(userName, password);
+        var again = await DeleteAccountAsync(userName, password);
+        var unknown = await DeleteAccountAsync("nobody-" + Guid.NewGuid().ToString("N")[..8], password);
+        using var refreshed = await RefreshAsync(tokens.GetProperty("refresh_token").GetString()!);
+        using var browser = new OidcBrowser(Server.Identity.Url);
+        using var signIn = await browser.SubmitLoginAsync(userName, password, "/account");
+
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.Status);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.Status);
+        // Gone, wrong password and never existed read the same.
+        Assert.Equal(wrong, again);
+        Assert.Equal(wrong, unknown);
+        Assert.Equal(HttpStatusCode.BadRequest, refreshed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        Assert.Contains("Invalid user name or password.", await signIn.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.NotNull(await Server.WaitForEventAsync(SecurityEventKinds.LoginFailed,
+            e => e.GetProperty("reason").GetString() == "bad_password" && e.GetProperty("subject").GetString() == subject));
+    }
+
+    [Fact]
+    public async Task AccountDeletion_IsNoWayAroundTheLockout()
+    {
+        var (userName, password) = await Server.RegisterAsync();
+        var subject = new JsonWebToken((await SignInAndExchangeAsync(userName, password)).GetProperty("access_token").GetString()).Subject;
+
+        // The fixture locks an account after three failures.
+        var failures = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            failures.Add((await DeleteAccountAsync(userName, $"guess-number-{i}-of-three")).Status);
+        }
+
+        var locked = await DeleteAccountAsync(userName, password);
+
+        Assert.All(failures, status => Assert.Equal(HttpStatusCode.BadRequest, status));
+        Assert.Equal(HttpStatusCode.BadRequest, locked.Status);
+        Assert.NotNull(await Server.WaitForEventAsync(SecurityEventKinds.AccountLockedOut, e => e.GetProperty("subject").GetString() == subject));
+        Assert.NotNull(await Server.WaitForEventAsync(SecurityEventKinds.LoginFailed,
+            e => e.GetProperty("reason").GetString() == "locked_out" && e.GetProperty("subject").GetString() == subject));
+    }
+
+    [Fact]
+    public async Task ASeededAccount_IsNotDeletedBySelfService()
+    {
+        var seeded = await DeleteAccountAsync("alice", IdentityServerFixtureBase.AlicePassword);
+        using var browser = new OidcBrowser(Server.Identity.Url);
+        using var signIn = await browser.SubmitLoginAsync("alice", IdentityServerFixtureBase.AlicePassword, "/account");
+
+        Assert.Equal(HttpStatusCode.Conflict, seeded.Status);
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+    }
 
     [Fact]
     public async Task CodeFlowWithPkce_GivesTokensAnApiAccepts_RefreshRotates_AndReuseRevokesTheChain()
