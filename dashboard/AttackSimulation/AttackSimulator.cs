@@ -228,10 +228,10 @@ public sealed partial class AttackSimulator(
         IReadOnlyList<StoredCoverage> stored = [];
         using var beating = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
         var heartbeat = HeartbeatAsync(runId, beating.Token);
+        var target = new AttackTarget(httpClients.CreateClient(HttpClientName), gateway,
+            new AttackRunOptions { RequestInterval = settings.RequestInterval, RequestTimeout = settings.RequestTimeout }, time);
         try
         {
-            var target = new AttackTarget(httpClients.CreateClient(HttpClientName), gateway,
-                new AttackRunOptions { RequestInterval = settings.RequestInterval, RequestTimeout = settings.RequestTimeout });
             var progress = new InlineProgress<AttackProgress>(p => Progress = new AttackRunProgress(runId, p.Current, p.Total, p.Scenario.Title, "sending"));
             var started = time.GetUtcNow().UtcDateTime;
             var results = await AttackRunner.RunAsync(target, scenarios, progress, time, cancel.Token);
@@ -259,6 +259,11 @@ public sealed partial class AttackSimulator(
             status = AttackRunStatuses.Failed;
             failure = "The run failed: " + exception.GetType().Name + ".";
             LogFailed(logger, exception);
+        }
+
+        if (target.Accounts.NotRemoved.Count > 0)
+        {
+            LogAccountsLeft(logger, runId, string.Join(", ", target.Accounts.NotRemoved));
         }
 
         await beating.CancelAsync();
@@ -399,6 +404,9 @@ public sealed partial class AttackSimulator(
 
     [LoggerMessage(4, LogLevel.Information, "Scheduled attack simulation: {Result}.")]
     private static partial void LogScheduled(ILogger logger, AttackStart result);
+
+    [LoggerMessage(7, LogLevel.Warning, "Attack simulation run {RunId} could not remove its test accounts {Accounts}; delete them (POST /account/delete) or from the identity store.")]
+    private static partial void LogAccountsLeft(ILogger logger, long runId, string accounts);
 
     [LoggerMessage(5, LogLevel.Warning, "Attack simulation run {RunId}: {PassThrough} attacks passed through, {BlindSpots} blind spots.")]
     private static partial void LogFindings(ILogger logger, long runId, int passThrough, int blindSpots);

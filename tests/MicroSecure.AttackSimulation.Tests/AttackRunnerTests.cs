@@ -18,9 +18,16 @@ public sealed class AttackRunnerTests
         var coverage = DetectionCoverage.JudgeBlockingOnly(results);
         // The fake answers 200 with one item to everything: every check that needs a refusal fails. It adds no
         // CORS header and names no foreign host, so those are judged blocked, as they must be; and without a
-        // RateLimit header the budget cannot be judged at all.
+        // RateLimit header the budget cannot be judged at all. Its 200 to a registration is not the 202 of an
+        // account made, so the attacks that need the run's accounts are not judged either.
         var notThrough = coverage.Where(c => c.Verdict != AttackVerdict.PassThrough).Select(c => c.Result.Scenario.Id).Order(StringComparer.Ordinal);
-        Assert.Equal(["cors-foreign-preflight", "cors-foreign-read", "host-header-forwarded", "rate-limit-spoofed-forwarding"], notThrough);
+        Assert.Equal([
+            "bfla-list-all-orders", "bola-cancel-foreign-order", "bola-read-foreign-order", "cors-foreign-preflight", "cors-foreign-read",
+            "host-header-forwarded", "mass-assignment-order", "rate-limit-spoofed-forwarding", "refresh-token-reuse"], notThrough);
+        Assert.All(coverage.Where(c => c.Result.Scenario.Category != AttackCategory.SecurityMisconfiguration && c.Verdict == AttackVerdict.Error
+            && c.Result.Scenario.Id != "rate-limit-spoofed-forwarding"), c => Assert.Equal("Registering a test account answered 200.", c.Result.Error));
+        // The registration that grants itself a role is an attack: its 200 is a pass-through.
+        Assert.Equal(AttackVerdict.PassThrough, Assert.Single(coverage, c => c.Result.Scenario.Id == "mass-assignment-register-role").Verdict);
         var rateLimit = Assert.Single(coverage, c => c.Result.Scenario.Id == "rate-limit-spoofed-forwarding");
         Assert.Equal(AttackVerdict.Error, rateLimit.Verdict);
         Assert.Contains("no RateLimit header", rateLimit.Result.Error, StringComparison.Ordinal);

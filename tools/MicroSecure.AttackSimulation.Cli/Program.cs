@@ -104,6 +104,13 @@ catch (OperationCanceledException)
     Console.Error.WriteLine("Cancelled.");
     return 2;
 }
+finally
+{
+    if (target.Accounts.NotRemoved.Count > 0)
+    {
+        Console.Error.WriteLine($"Test accounts not removed: {string.Join(", ", target.Accounts.NotRemoved)}.");
+    }
+}
 
 IReadOnlyList<CoverageResult> coverage;
 if (dashboardUri is not null && !string.IsNullOrEmpty(token))
