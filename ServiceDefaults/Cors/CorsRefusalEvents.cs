@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MicroSecure.ServiceDefaults.SecurityEvents;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -14,52 +13,31 @@ namespace MicroSecure.ServiceDefaults.Cors;
 /// <list type="bullet">
 /// <item>Only a request whose origin differs from the address it was sent to counts, so a service's own pages never do.</item>
 /// <item>A service behind the gateway that receives the forwarded request records it too (each service that refuses
-/// the origin says so); the cap below bounds both.</item>
-/// <item>Preflights are answered before any rate limit, so refusal events are capped per client address
-/// (<see cref="MaxEventsPerAddressPerMinute"/>): a flood of foreign origins cannot fill the event buffer.</item>
+/// the origin says so); the recorder's cap bounds both.</item>
+/// <item>Preflights are answered before any rate limit, so refusals are recorded within the recorder's cap on such
+/// events (<see cref="SecurityEventRecorder.RecordUnlimited"/>): a flood of foreign origins cannot fill the event buffer.</item>
 /// </list>
 /// </summary>
-internal sealed class CorsRefusalEvents(CorsService inner, TimeProvider time) : ICorsService
+internal sealed class CorsRefusalEvents(CorsService inner) : ICorsService
 {
     /// <summary>The reason recorded for a refused origin.</summary>
     public const string OriginDenied = "cors_origin_denied";
-
-    /// <summary>At most this many refusals are recorded per client address and minute; the rest are answered the same, unrecorded.</summary>
-    public const int MaxEventsPerAddressPerMinute = 20;
-
-    private const int MaxTrackedAddresses = 10_000;
-
-    private readonly ConcurrentDictionary<string, (long Minute, int Count)> _recent = new(StringComparer.Ordinal);
 
     public CorsResult EvaluatePolicy(HttpContext context, CorsPolicy policy)
     {
         var result = inner.EvaluatePolicy(context, policy);
         if (!result.IsOriginAllowed && IsCrossOrigin(context.Request)
-            && WithinBudget(context.Connection.RemoteIpAddress?.ToString() ?? "")
             && context.RequestServices.GetService<SecurityEventRecorder>() is { } events)
         {
             // A preflight announces a call with credentials or side effects; a plain cross-origin read is lower.
             var severity = result.IsPreflightRequest ? SecurityEventSeverities.Medium : SecurityEventSeverities.Low;
-            events.Record(context, SecurityEventKinds.SuspiciousRequest, severity, OriginDenied);
+            events.RecordUnlimited(context, SecurityEventKinds.SuspiciousRequest, severity, OriginDenied);
         }
 
         return result;
     }
 
     public void ApplyResult(CorsResult result, HttpResponse response) => inner.ApplyResult(result, response);
-
-    private bool WithinBudget(string address)
-    {
-        var minute = time.GetUtcNow().ToUnixTimeSeconds() / 60;
-        if (_recent.Count >= MaxTrackedAddresses)
-        {
-            // Bounded memory: forget everyone (at worst, one more minute's budget each).
-            _recent.Clear();
-        }
-
-        var entry = _recent.AddOrUpdate(address, _ => (minute, 1), (_, seen) => seen.Minute == minute ? (minute, seen.Count + 1) : (minute, 1));
-        return entry.Count <= MaxEventsPerAddressPerMinute;
-    }
 
     private static bool IsCrossOrigin(HttpRequest request)
     {

@@ -51,7 +51,7 @@ public static class AllowedHostsExtensions
             }
 
             context.RequestServices.GetRequiredService<SecurityEventRecorder>()
-                .Record(context, SecurityEventKinds.SuspiciousRequest, SecurityEventSeverities.Medium, HostNotAllowed);
+                .RecordUnlimited(context, SecurityEventKinds.SuspiciousRequest, SecurityEventSeverities.Medium, HostNotAllowed);
             context.Items[ProblemResponses.EventRecordedItem] = true;
             return ProblemResponses.WriteAsync(context, StatusCodes.Status400BadRequest);
         });

@@ -54,6 +54,18 @@ public sealed class SecurityEventOptions
     /// reports the list (a drift finding) and the attack simulation shows which attacks it hides.
     /// </summary>
     public string[] IgnoredKinds { get; set; } = [];
+
+    /// <summary>
+    /// Events recorded before any rate limit applies (a refused Host, a foreign CORS origin: answered before the
+    /// limiter) are capped at this many per client address, kind and reason a minute. The rest of the minute's
+    /// are counted and reported as one event per kind and reason (with their count) once the minute is over.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxUnlimitedEventsPerAddress { get; set; } = 20;
+
+    /// <summary>The same cap over all addresses: a flood from rotating addresses is bounded too.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxUnlimitedEvents { get; set; } = 1_000;
 }
 
 /// <summary>Headers the exporter sends with every batch, for the collector's view of each service's health.</summary>

@@ -17,6 +17,34 @@ public sealed class SecurityEventRecorder(
 
     // Read once: the kinds this service was configured not to record (Security:Events:IgnoredKinds).
     private readonly HashSet<string> _ignored = [.. options?.Value.IgnoredKinds ?? []];
+    private readonly UnlimitedEventCap _cap = new(options?.Value ?? new SecurityEventOptions());
+
+    /// <summary>
+    /// Records an event about a request no rate limit has counted yet (refused before the limiter runs), within
+    /// <see cref="SecurityEventOptions.MaxUnlimitedEventsPerAddress"/> and <see cref="SecurityEventOptions.MaxUnlimitedEvents"/>
+    /// a minute; past them the event is counted instead, and the minute's count is recorded as one event per
+    /// kind and reason when the next minute's first such event comes. Every request is answered the same.
+    /// </summary>
+    public void RecordUnlimited(HttpContext context, string kind, string severity, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_ignored.Contains(kind))
+        {
+            return;
+        }
+
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
+        var (allowed, overflow) = _cap.Take(timeProvider.GetUtcNow(), address, kind, severity, reason);
+        foreach (var suppressed in overflow)
+        {
+            Record(suppressed.Kind, suppressed.Severity, suppressed.Reason, policy: UnlimitedEventCap.Policy, count: suppressed.Count);
+        }
+
+        if (allowed)
+        {
+            Record(context, kind, severity, reason);
+        }
+    }
 
     /// <summary>Records an event about <paramref name="context"/>'s request.</summary>
     public void Record(

@@ -92,9 +92,8 @@ public static class AttackScenarios
             Expected = new(AuthorizationDenied, "not_owner"),
             ExecuteAsync = async (target, ct) =>
             {
-                var order = await target.Accounts.OwnersOrderAsync(ct).ConfigureAwait(false);
-                var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
-                using var response = await target.Accounts.SendAsAsync(intruder, HttpMethod.Get, $"{ProtectedPath}/{order}", null, attack: true, ct).ConfigureAwait(false);
+                var (order, response) = await ReachForOwnersOrderAsync(target, HttpMethod.Get, "", ct).ConfigureAwait(false);
+                using var _ = response;
                 var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
                 return Judge(response, response.StatusCode == HttpStatusCode.NotFound && !body.Contains(order, StringComparison.OrdinalIgnoreCase),
                     "another person's order is not found", response.IsSuccessStatusCode ? "another person's order was served" : "the answer differs from an unknown order's");
@@ -110,9 +109,8 @@ public static class AttackScenarios
             Expected = new(AuthorizationDenied, "not_owner"),
             ExecuteAsync = async (target, ct) =>
             {
-                var order = await target.Accounts.OwnersOrderAsync(ct).ConfigureAwait(false);
-                var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
-                using var response = await target.Accounts.SendAsAsync(intruder, HttpMethod.Post, $"{ProtectedPath}/{order}/cancel", null, attack: true, ct).ConfigureAwait(false);
+                var (order, response) = await ReachForOwnersOrderAsync(target, HttpMethod.Post, "/cancel", ct).ConfigureAwait(false);
+                using var _ = response;
                 var status = await target.Accounts.OrderStatusAsync(order, ct).ConfigureAwait(false)
                     ?? throw new ScenarioNotJudgedException("The owner could not read its order back.");
                 return Judge(response, response.StatusCode == HttpStatusCode.NotFound && status == "Placed",
@@ -417,6 +415,15 @@ public static class AttackScenarios
                 }
             },
         };
+    }
+
+    /// <summary>The intruder's request for the owner's order (<paramref name="suffix"/> after its address), and the order's id.</summary>
+    private static async Task<(string Order, HttpResponseMessage Response)> ReachForOwnersOrderAsync(
+        AttackTarget target, HttpMethod method, string suffix, CancellationToken cancellationToken)
+    {
+        var order = await target.Accounts.OwnersOrderAsync(cancellationToken).ConfigureAwait(false);
+        var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, cancellationToken).ConfigureAwait(false);
+        return (order, await target.Accounts.SendAsAsync(intruder, method, $"{ProtectedPath}/{order}{suffix}", null, attack: true, cancellationToken).ConfigureAwait(false));
     }
 
     private static AttackScenario Token(string id, string title, string sends, Func<ForgedTokens, CancellationToken, Task<string>> token, params string[] reasons) => new()
