@@ -405,7 +405,7 @@ public sealed partial class AttackSimulator(
     [LoggerMessage(4, LogLevel.Information, "Scheduled attack simulation: {Result}.")]
     private static partial void LogScheduled(ILogger logger, AttackStart result);
 
-    [LoggerMessage(7, LogLevel.Warning, "Attack simulation run {RunId} could not remove its test accounts {Accounts}; delete them (POST /account/delete) or from the identity store.")]
+    [LoggerMessage(7, LogLevel.Warning, "Attack simulation run {RunId} could not remove its test accounts {Accounts}; delete them from the identity store (AspNetUsers), checking the subject.")]
     private static partial void LogAccountsLeft(ILogger logger, long runId, string accounts);
 
     [LoggerMessage(5, LogLevel.Warning, "Attack simulation run {RunId}: {PassThrough} attacks passed through, {BlindSpots} blind spots.")]

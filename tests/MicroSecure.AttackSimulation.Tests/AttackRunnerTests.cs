@@ -18,16 +18,19 @@ public sealed class AttackRunnerTests
         var coverage = DetectionCoverage.JudgeBlockingOnly(results);
         // The fake answers 200 with one item to everything: every check that needs a refusal fails. It adds no
         // CORS header and names no foreign host, so those are judged blocked, as they must be; and without a
-        // RateLimit header the budget cannot be judged at all. Its 200 to a registration is not the 202 of an
-        // account made, so the attacks that need the run's accounts are not judged either.
+        // RateLimit header the budget cannot be judged at all. Its 200 to an empty deletion request does not say
+        // that accounts could be removed, so none is made and the attacks that need them are not judged either.
         var notThrough = coverage.Where(c => c.Verdict != AttackVerdict.PassThrough).Select(c => c.Result.Scenario.Id).Order(StringComparer.Ordinal);
         Assert.Equal([
             "bfla-list-all-orders", "bola-cancel-foreign-order", "bola-read-foreign-order", "cors-foreign-preflight", "cors-foreign-read",
             "host-header-forwarded", "mass-assignment-order", "rate-limit-spoofed-forwarding", "refresh-token-reuse"], notThrough);
         Assert.All(coverage.Where(c => c.Result.Scenario.Category != AttackCategory.SecurityMisconfiguration && c.Verdict == AttackVerdict.Error
-            && c.Result.Scenario.Id != "rate-limit-spoofed-forwarding"), c => Assert.Equal("Registering a test account answered 200.", c.Result.Error));
-        // The registration that grants itself a role is an attack: its 200 is a pass-through.
+            && c.Result.Scenario.Id != "rate-limit-spoofed-forwarding"), c => Assert.StartsWith("Whether test accounts can be removed could not be told", c.Result.Error, StringComparison.Ordinal));
+        // The registration that grants itself a role is an attack: its 200 is a pass-through, and the account it may
+        // have made could not be deleted (the fake answers 200, not 204), so it is reported, not forgotten.
         Assert.Equal(AttackVerdict.PassThrough, Assert.Single(coverage, c => c.Result.Scenario.Id == "mass-assignment-register-role").Verdict);
+        var left = Assert.Single(target.Accounts.NotRemoved);
+        Assert.StartsWith("attack-sim-", left, StringComparison.Ordinal);
         var rateLimit = Assert.Single(coverage, c => c.Result.Scenario.Id == "rate-limit-spoofed-forwarding");
         Assert.Equal(AttackVerdict.Error, rateLimit.Verdict);
         Assert.Contains("no RateLimit header", rateLimit.Result.Error, StringComparison.Ordinal);

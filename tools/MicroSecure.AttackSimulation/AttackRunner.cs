@@ -89,10 +89,11 @@ public static class AttackRunner
         return results;
     }
 
-    private static bool IsFailureToReach(Exception exception) =>
+    /// <summary>An exception that ends one scenario (or one account's removal), not the run: the gateway or its answers failed it.</summary>
+    internal static bool IsFailureToReach(Exception exception) =>
         exception is HttpRequestException or OperationCanceledException or IOException or SocketException or InvalidOperationException
             or System.Text.Json.JsonException or KeyNotFoundException or FormatException or System.Security.Cryptography.CryptographicException
-            or ScenarioNotJudgedException;
+            or ArgumentException or ScenarioNotJudgedException;
 
     private static string Describe(Exception exception) => exception switch
     {
@@ -100,8 +101,8 @@ public static class AttackRunner
         HttpRequestException { StatusCode: { } status } => $"The gateway answered {(int)status} where the scenario needed a success (discovery or key set).",
         HttpRequestException http => $"The gateway could not be reached ({http.HttpRequestError}).",
         ScenarioNotJudgedException => exception.Message,
-        KeyNotFoundException or System.Text.Json.JsonException or FormatException or System.Security.Cryptography.CryptographicException =>
-            "The issuer's discovery document or key set could not be read.",
+        KeyNotFoundException or System.Text.Json.JsonException or FormatException or System.Security.Cryptography.CryptographicException or ArgumentException =>
+            "An answer the scenario needed (the issuer's keys, a token, an order) could not be read.",
         _ => exception.Message,
     };
 }

@@ -94,6 +94,7 @@ public static class AttackScenarios
             {
                 var (order, response) = await ReachForOwnersOrderAsync(target, HttpMethod.Get, "", ct).ConfigureAwait(false);
                 using var _ = response;
+                ExpectJudgeable(response);
                 var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
                 return Judge(response, response.StatusCode == HttpStatusCode.NotFound && !body.Contains(order, StringComparison.OrdinalIgnoreCase),
                     "another person's order is not found", response.IsSuccessStatusCode ? "another person's order was served" : "the answer differs from an unknown order's");
@@ -111,6 +112,7 @@ public static class AttackScenarios
             {
                 var (order, response) = await ReachForOwnersOrderAsync(target, HttpMethod.Post, "/cancel", ct).ConfigureAwait(false);
                 using var _ = response;
+                ExpectJudgeable(response);
                 var status = await target.Accounts.OrderStatusAsync(order, ct).ConfigureAwait(false)
                     ?? throw new ScenarioNotJudgedException("The owner could not read its order back.");
                 return Judge(response, response.StatusCode == HttpStatusCode.NotFound && status == "Placed",
@@ -129,6 +131,7 @@ public static class AttackScenarios
             {
                 var intruder = await target.Accounts.SignedInAsync(TestAccounts.Intruder, ct).ConfigureAwait(false);
                 using var response = await target.Accounts.SendAsAsync(intruder, HttpMethod.Get, $"{ProtectedPath}/all", null, attack: true, ct).ConfigureAwait(false);
+                ExpectJudgeable(response, HttpStatusCode.Forbidden);
                 return Judge(response, response.StatusCode == HttpStatusCode.Forbidden, "refused for want of the role", "everyone's orders were listed");
             },
         };
@@ -138,7 +141,7 @@ public static class AttackScenarios
             Category = AttackCategory.BrokenObjectPropertyLevelAuthorization,
             Title = "Mass assignment: an order naming its own price, owner and status",
             Sends = $"POST {ProtectedPath} as a test account, the body adding ownerId, status and total, and a unitPrice on the line.",
-            BlockedWhen = "400 naming the fields the client may not set, and no order stored.",
+            BlockedWhen = "400 (the unknown fields refused), and no order stored.",
             Expected = new(ValidationRejected),
             ExecuteAsync = async (target, ct) =>
             {
@@ -153,8 +156,9 @@ public static class AttackScenarios
                     status = "Shipped",
                     total = 0.01m,
                 }), attack: true, ct).ConfigureAwait(false);
+                ExpectJudgeable(response, HttpStatusCode.BadRequest);
                 var after = await target.Accounts.OwnersOrderCountAsync(ct).ConfigureAwait(false);
-                return Judge(response, (int)response.StatusCode is >= 400 and < 500 && after == before,
+                return Judge(response, response.StatusCode == HttpStatusCode.BadRequest && after == before,
                     "the fields were refused and nothing was stored", after != before ? "an order was stored" : "the extra fields were not refused");
             },
         };
@@ -164,7 +168,7 @@ public static class AttackScenarios
             Category = AttackCategory.BrokenObjectPropertyLevelAuthorization,
             Title = "Mass assignment: a registration granting itself the admin role",
             Sends = "POST /account/register for a new test account, the body adding roles: [admin] and emailConfirmed: true.",
-            BlockedWhen = "400 naming the fields the client may not set (no account is made).",
+            BlockedWhen = "400 (the unknown fields refused): no account is made.",
             Expected = new(ValidationRejected),
             ExecuteAsync = async (target, ct) =>
             {
@@ -172,6 +176,7 @@ public static class AttackScenarios
                 var account = target.Accounts.New();
                 using var response = await target.Accounts.RegisterAsync(account, attack: true,
                     new Dictionary<string, object> { ["roles"] = s_adminRole, ["emailConfirmed"] = true }, ct).ConfigureAwait(false);
+                ExpectJudgeable(response, HttpStatusCode.BadRequest);
                 return Judge(response, response.StatusCode == HttpStatusCode.BadRequest, "the fields were refused", "the registration was accepted with them");
             },
         };
@@ -194,6 +199,7 @@ public static class AttackScenarios
 
                 var newer = intruder.RefreshToken;
                 using var replayed = await target.Accounts.RedeemAsync(stolen, attack: true, ct).ConfigureAwait(false);
+                ExpectJudgeable(replayed, HttpStatusCode.BadRequest);
                 bool newerRefused;
                 if (newer is null)
                 {
@@ -202,6 +208,7 @@ public static class AttackScenarios
                 else
                 {
                     using var next = await target.Accounts.RedeemAsync(newer, attack: false, ct).ConfigureAwait(false);
+                    ExpectJudgeable(next, HttpStatusCode.BadRequest);
                     newerRefused = !next.IsSuccessStatusCode;
                 }
 
@@ -415,6 +422,23 @@ public static class AttackScenarios
                 }
             },
         };
+    }
+
+    /// <summary>
+    /// Throws when an answer to a test account's request cannot say whether the attack was stopped: a 5xx (the
+    /// service failed), or a 401 (the account's own token was refused, say expired), or, when
+    /// <paramref name="refusal"/> is given, any 4xx but that refusal. A success is judged: the attack got through.
+    /// </summary>
+    private static void ExpectJudgeable(HttpResponseMessage response, HttpStatusCode? refusal = null)
+    {
+        var status = (int)response.StatusCode;
+        if (status >= 500 || response.StatusCode == HttpStatusCode.Unauthorized
+            || (refusal is { } expected && status >= 400 && response.StatusCode != expected))
+        {
+            throw new ScenarioNotJudgedException(response.StatusCode == HttpStatusCode.Unauthorized
+                ? "The test account's own token was refused (401), so the attack could not be judged."
+                : $"The answer ({status}) neither refuses the attack as expected nor serves it.");
+        }
     }
 
     /// <summary>The intruder's request for the owner's order (<paramref name="suffix"/> after its address), and the order's id.</summary>

@@ -29,12 +29,16 @@ internal sealed class RateLimitShare(TimeProvider time)
             }
 
             // A path not answered yet may count against any budget: it waits for every spent share.
-            IEnumerable<Budget> budgets = _policyOfPath.TryGetValue(path, out var policy)
+            IEnumerable<Budget> budgets = _policyOfPath.TryGetValue(Shape(path), out var policy)
                 ? _budgets.TryGetValue(policy, out var known) ? [known] : []
                 : _budgets.Values;
             return budgets.Where(Spent).Select(b => b.ResetsAt - now).DefaultIfEmpty(TimeSpan.Zero).Max();
         }
     }
+
+    /// <summary>A path with its ids (numbers, GUIDs) as <c>{id}</c>: every order's address counts as one.</summary>
+    private static string Shape(string path) => string.Join('/', path.Split('/')
+        .Select(segment => long.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out _) || Guid.TryParse(segment, out _) ? "{id}" : segment));
 
     /// <summary>Half of the quota (rounded down) stays for everyone else on the address; a quota of 1 is the run's.</summary>
     private static bool Spent(Budget budget) => budget.Remaining <= budget.Quota / 2;
@@ -52,9 +56,9 @@ internal sealed class RateLimitShare(TimeProvider time)
 
         lock (_lock)
         {
-            _policyOfPath[path] = state.Name;
-            // A second after the reset the server names (it rounds to whole seconds).
-            _budgets[state.Name] = new Budget(quota, remaining, time.GetUtcNow() + TimeSpan.FromSeconds(reset + 1));
+            _policyOfPath[Shape(path)] = state.Name;
+            // A second after the reset the server names (it rounds to whole seconds); no window is longer than a day.
+            _budgets[state.Name] = new Budget(quota, remaining, time.GetUtcNow() + TimeSpan.FromSeconds(Math.Min(reset, 86_400) + 1));
         }
     }
 

@@ -58,7 +58,7 @@ public sealed partial class TestAccounts
     /// <summary>Another person, who tries to reach the owner's order.</summary>
     internal const string Intruder = "intruder";
 
-    private const string Scopes = "openid offline_access orders:read orders:write";
+    private const string Scopes = "openid offline_access orders:read orders:write orders:erase";
 
     private readonly AttackTarget _target;
     private readonly AttackRunOptions _options;
@@ -66,6 +66,7 @@ public sealed partial class TestAccounts
     private readonly List<TestAccount> _made = [];
     private readonly List<TestAccount> _removed = [];
     private string? _ownersOrder;
+    private bool _deletionAvailable;
 
     internal TestAccounts(AttackTarget target, AttackRunOptions options)
     {
@@ -94,13 +95,20 @@ public sealed partial class TestAccounts
         // Scenarios run one at a time (AttackRunner), so no two calls race here.
         if (!_signedIn.TryGetValue(role, out var account))
         {
+            await EnsureDeletionAvailableAsync(cancellationToken).ConfigureAwait(false);
             account = New();
-            await RegisterAsync(account, attack: false, extra: null, cancellationToken).ConfigureAwait(false);
             _signedIn[role] = account;
         }
 
-        // Signed in again once its grant ended (an attack on it) or its token is about to expire (a slow run).
-        if (account.AccessToken is null || account.AccessTokenExpires - DateTimeOffset.UtcNow < TimeSpan.FromSeconds(30))
+        if (account.Registered != true)
+        {
+            // Again with the same name after a failure: one account per role, however many scenarios ask.
+            using var registered = await RegisterAsync(account, attack: false, extra: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Signed in again once its grant ended (an attack on it), or when its token could expire before the next
+        // request is answered (a wait for the rate-limit share, then the answer itself).
+        if (account.AccessToken is null || account.AccessTokenExpires - DateTimeOffset.UtcNow < _options.MaxBudgetWait + _options.RequestTimeout)
         {
             await SignInAsync(account, cancellationToken).ConfigureAwait(false);
         }
@@ -168,6 +176,29 @@ public sealed partial class TestAccounts
         account.RefreshToken = null;
     }
 
+    /// <summary>
+    /// Refuses to make accounts the run could not delete: self-service deletion switched off answers 404. An empty
+    /// request is enough to tell (a 400 for its missing fields when deletion is on; no password is checked).
+    /// </summary>
+    private async Task EnsureDeletionAvailableAsync(CancellationToken cancellationToken)
+    {
+        if (_deletionAvailable)
+        {
+            return;
+        }
+
+        using var probe = new HttpRequestMessage(HttpMethod.Post, _target.At("/account/delete")) { Content = JsonContent.Create(new { }) };
+        using var answer = await _target.SendAsync(probe, attack: false, cancellationToken).ConfigureAwait(false);
+        if (answer.StatusCode != HttpStatusCode.BadRequest)
+        {
+            throw new ScenarioNotJudgedException(answer.StatusCode == HttpStatusCode.NotFound
+                ? "Test accounts could not be removed afterwards: self-service deletion is switched off (Identity:AccountDeletionEnabled), so none is made."
+                : $"Whether test accounts can be removed could not be told (/account/delete answered {(int)answer.StatusCode}), so none is made.");
+        }
+
+        _deletionAvailable = true;
+    }
+
     /// <summary>A fresh name and password, remembered for removal in case a registration with them succeeds.</summary>
     internal TestAccount New()
     {
@@ -197,7 +228,10 @@ public sealed partial class TestAccounts
 
         using var request = new HttpRequestMessage(HttpMethod.Post, _target.At("/account/register")) { Content = JsonContent.Create(body) };
         var response = await _target.SendAsync(request, attack, cancellationToken).ConfigureAwait(false);
-        account.Registered = account.Registered == true || response.StatusCode == HttpStatusCode.Accepted;
+        // Any success may have made the account; only a refusal (4xx) certainly did not; a failure (5xx) may have.
+        account.Registered = account.Registered == true || response.IsSuccessStatusCode ? true
+            : (int)response.StatusCode is >= 400 and < 500 ? false
+            : account.Registered;
         if (!attack && response.StatusCode != HttpStatusCode.Accepted)
         {
             using (response)
@@ -277,26 +311,35 @@ public sealed partial class TestAccounts
             made = [.. _made];
         }
 
-        var left = new List<string>();
-        foreach (var account in made)
+        var left = new List<TestAccount>();
+        _target.CleaningUp = true;
+        try
         {
-            try
+            foreach (var account in made)
             {
-                await RemoveAsync(account, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or ScenarioNotJudgedException or JsonException or IOException)
-            {
-                left.Add(account.UserName);
+                try
+                {
+                    await RemoveAsync(account, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (AttackRunner.IsFailureToReach(exception))
+                {
+                    left.Add(account);
+                }
             }
         }
-
-        lock (_made)
+        finally
         {
-            _removed.AddRange(_made.Where(a => !left.Contains(a.UserName)));
-            _made.RemoveAll(a => !left.Contains(a.UserName));
-        }
+            _target.CleaningUp = false;
+            lock (_made)
+            {
+                var removed = made.Except(left).ToList();
+                _removed.AddRange(removed);
+                _made.RemoveAll(removed.Contains);
+            }
 
-        NotRemoved = left;
+            // Its subject too (when known): the name alone does not prove an account is the run's.
+            NotRemoved = [.. left.Select(a => a.Subject is null ? a.UserName : $"{a.UserName} (subject {a.Subject})")];
+        }
     }
 
     private async Task RemoveAsync(TestAccount account, CancellationToken cancellationToken)

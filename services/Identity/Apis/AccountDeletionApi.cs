@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using MicroSecure.Identity.Accounts;
 using MicroSecure.Identity.Data;
 using MicroSecure.Identity.Options;
+using MicroSecure.Identity.Server;
+using MicroSecure.ServiceDefaults.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -31,7 +33,7 @@ public static partial class AccountDeletionApi
 
     public static async Task<Results<NoContent, ProblemHttpResult, NotFound>> DeleteAsync(
         AccountDeletionRequest request, HttpContext context, PasswordSignIn passwords, UserManager<ApplicationUser> users,
-        AccountSessions sessions, IOptions<IdentityServerOptions> options, ILoggerFactory loggers)
+        AccountSessions sessions, RevocationPublisher revocations, IOptions<IdentityServerOptions> options, ILoggerFactory loggers)
     {
         if (!options.Value.AccountDeletionEnabled)
         {
@@ -52,12 +54,28 @@ public static partial class AccountDeletionApi
 
         // Tokens first: once the account is gone, nothing may still act as it.
         await sessions.EndAllAsync(user, context.RequestAborted);
-        var deleted = await users.DeleteAsync(user);
-        if (!deleted.Succeeded)
+        for (var attempt = 0; ; attempt++)
         {
+            var deleted = await users.DeleteAsync(user);
+            if (deleted.Succeeded)
+            {
+                break;
+            }
+
+            // A sign-in attempt on the account at the same moment changed it (a failure counted): read it again.
+            if (attempt < 4 && deleted.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.ConcurrencyFailure))
+                && await users.FindByIdAsync(user.Id) is { } fresh)
+            {
+                user = fresh;
+                continue;
+            }
+
             throw new InvalidOperationException($"Account {user.Id} could not be deleted: {string.Join("; ", deleted.Errors.Select(e => e.Code))}");
         }
 
+        // Once more now that it is gone: a refresh that passed its checks just before the first revocation may have
+        // issued a token since, and a subject revocation only covers tokens issued before it.
+        await revocations.PublishAsync(RevocationScope.Subject, user.Id, cancellationToken: context.RequestAborted);
         LogDeleted(loggers.CreateLogger(typeof(AccountDeletionApi)), user.Id);
         return TypedResults.NoContent();
     }

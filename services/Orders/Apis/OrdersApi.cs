@@ -39,12 +39,15 @@ public static partial class OrdersApi
     public const string ReadPolicy = "orders-read";
     public const string WritePolicy = "orders-write";
     public const string AdminPolicy = "orders-admin";
+    public const string ErasePolicy = "orders-erase";
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>What each policy the endpoints name requires: a person's scopes, and the admin role to see everyone's orders.</summary>
     public static IHostApplicationBuilder AddOrdersPolicies(this IHostApplicationBuilder builder) => builder
         .AddSecurityPolicy(ReadPolicy, policy => policy.RequireScope("orders:read"))
         .AddSecurityPolicy(WritePolicy, policy => policy.RequireScope("orders:write"))
+        // Erasing one's history is asked for on its own (and consented to on its own): writing orders is not enough.
+        .AddSecurityPolicy(ErasePolicy, policy => policy.RequireScope("orders:erase"))
         .AddSecurityPolicy(AdminPolicy, policy => policy.RequireScope("orders:read").RequireRole(ResourceOwnership.AdminRole));
 
     public static RouteGroupBuilder MapOrdersApi(this IEndpointRouteBuilder endpoints)
@@ -52,7 +55,7 @@ public static partial class OrdersApi
         var api = endpoints.MapGroup("/api/orders").WithTags("Orders");
         api.MapPost("", CreateAsync).RequireAuthorization(WritePolicy);
         api.MapGet("", ListOwnAsync).RequireAuthorization(ReadPolicy);
-        api.MapDelete("", EraseOwnAsync).RequireAuthorization(WritePolicy);
+        api.MapDelete("", EraseOwnAsync).RequireAuthorization(ErasePolicy);
         api.MapGet("/all", ListAllAsync).RequireAuthorization(AdminPolicy);
         api.MapGet("/{id:guid}", GetAsync).RequireAuthorization(ReadPolicy);
         api.MapPost("/{id:guid}/cancel", CancelAsync).RequireAuthorization(WritePolicy);

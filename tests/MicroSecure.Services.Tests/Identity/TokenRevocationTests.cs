@@ -12,7 +12,7 @@ namespace MicroSecure.Services.Tests.Identity;
 /// <summary>
 /// Revocation reaches the APIs: the real identity server and an API built on ServiceDefaults share only Redis.
 /// Whichever way a person's access is ended (the token revoked, its refresh token revoked or replayed, sign-out,
-/// lock-out), the access token it had is refused at the API with a <c>token_revoked</c> event, while a token
+/// lock-out, the account deleted), the access token it had is refused at the API with a <c>token_revoked</c> event, while a token
 /// issued afterwards is accepted. Each test has a Redis of its own, so one can take it away.
 /// </summary>
 public sealed class TokenRevocationTests : IAsyncLifetime
@@ -60,7 +60,7 @@ public sealed class TokenRevocationTests : IAsyncLifetime
         await _redis.DisposeAsync();
     }
 
-    public static TheoryData<string> Endings => new("access_token_revoked", "refresh_token_revoked", "refresh_token_replayed", "signed_out", "locked_out");
+    public static TheoryData<string> Endings => new("access_token_revoked", "refresh_token_revoked", "refresh_token_replayed", "signed_out", "locked_out", "account_deleted");
 
     [Theory]
     [MemberData(nameof(Endings))]
@@ -99,6 +99,14 @@ public sealed class TokenRevocationTests : IAsyncLifetime
                     {
                         using var failed = await attacker.SubmitLoginAsync(userName, "not-the-password-" + attempt);
                     }
+                }
+
+                break;
+            case "account_deleted":
+                using (var client = new HttpClient { BaseAddress = Identity.Url })
+                using (var deleted = await client.PostAsJsonAsync(new Uri("/account/delete", UriKind.Relative), new { userName, password }, TestContext.Current.CancellationToken))
+                {
+                    Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
                 }
 
                 break;
