@@ -38,6 +38,13 @@ public sealed class AttackSimulationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan EvidenceTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Also guess passwords against one test account until it locks (credential stuffing against one account).
+    /// Off by default: the run then ends only once that account could be deleted, after the identity server's
+    /// lockout (15 minutes by default).
+    /// </summary>
+    public bool IncludeAccountLockout { get; set; }
+
     /// <summary>Runs kept; older ones are deleted when a new one ends.</summary>
     [Range(1, 10_000)]
     public int RunsKept { get; set; } = 200;

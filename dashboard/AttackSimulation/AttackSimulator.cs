@@ -81,7 +81,7 @@ public sealed partial class AttackSimulator(
 
         var settings = options.CurrentValue;
         var gateway = Gateway()!;
-        var scenarios = AttackScenarios.All;
+        var scenarios = AttackScenarios.For(RunOptions(settings));
         CancellationTokenSource cancel;
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
@@ -201,6 +201,13 @@ public sealed partial class AttackSimulator(
         }
     }
 
+    private static AttackRunOptions RunOptions(AttackSimulationOptions settings) => new()
+    {
+        RequestInterval = settings.RequestInterval,
+        RequestTimeout = settings.RequestTimeout,
+        IncludeAccountLockout = settings.IncludeAccountLockout,
+    };
+
     /// <summary>Stops the run in progress and waits (briefly) for it to record how it ended.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -228,8 +235,7 @@ public sealed partial class AttackSimulator(
         IReadOnlyList<StoredCoverage> stored = [];
         using var beating = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token);
         var heartbeat = HeartbeatAsync(runId, beating.Token);
-        var target = new AttackTarget(httpClients.CreateClient(HttpClientName), gateway,
-            new AttackRunOptions { RequestInterval = settings.RequestInterval, RequestTimeout = settings.RequestTimeout }, time);
+        var target = new AttackTarget(httpClients.CreateClient(HttpClientName), gateway, RunOptions(settings), time);
         try
         {
             var progress = new InlineProgress<AttackProgress>(p => Progress = new AttackRunProgress(runId, p.Current, p.Total, p.Scenario.Title, "sending"));

@@ -11,7 +11,7 @@ public sealed class AttackRunnerTests
         await using var gateway = await FakeIssuerGateway.StartAsync();
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
         var target = new AttackTarget(http, gateway.Url, new AttackRunOptions { RequestInterval = TimeSpan.FromMilliseconds(1) });
-        var scenarios = AttackScenarios.All.Where(s => s.Id != "body-slow").ToArray();
+        var scenarios = AttackScenarios.Default.Where(s => s.Id != "body-slow").ToArray();
 
         var results = await AttackRunner.RunAsync(target, scenarios, null, TimeProvider.System, TestContext.Current.CancellationToken);
 
@@ -91,7 +91,7 @@ public sealed class AttackRunnerTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var progress = new List<int>();
 
-        var run = AttackRunner.RunAsync(target, AttackScenarios.All, new InlineProgress<AttackProgress>(p =>
+        var run = AttackRunner.RunAsync(target, AttackScenarios.Default, new InlineProgress<AttackProgress>(p =>
         {
             progress.Add(p.Current);
             if (p.Current == 1)

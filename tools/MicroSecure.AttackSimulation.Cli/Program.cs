@@ -7,7 +7,7 @@ using MicroSecure.AttackSimulation;
 // 0 nothing at or above --fail-on, 1 findings at or above it, 2 wrong usage, 3 scenarios that could not run.
 const string Usage = """
     usage: microsecure-attack --gateway <URL> [--dashboard <URL>] [--scenario <id>]... [--fail-on pass-through|blind-spot]
-                              [--sarif <file>] [--csv <file>] [--interval <ms>] [--evidence-timeout <s>]
+                              [--sarif <file>] [--csv <file>] [--interval <ms>] [--evidence-timeout <s>] [--include-lockout]
       --gateway <URL>     the only address attacked (its scheme, host and port; paths are the scenarios' own)
       --dashboard <URL>   where to read the stored events back (the export, scope security:read); the bearer token
                           comes from the MICROSECURE_ATTACK_TOKEN variable, never an argument. Without it, only
@@ -15,7 +15,9 @@ const string Usage = """
       --fail-on           pass-through: exit 1 when an attack got through; blind-spot: also when one was blocked but
                           not recorded (or recorded with the wrong reason)
       --interval <ms>     at least this long between two requests (10 to 60000, default 100)
-      --list              print the scenarios and exit
+      --include-lockout   also guess passwords against one test account until it locks; the run then waits for
+                          the lockout to end (15 minutes by default) to delete that account
+      --list              print the scenarios and exit (opt-in ones marked)
     """;
 
 string? gateway = null, dashboard = null, failOn = null, sarif = null, csv = null;
@@ -37,10 +39,11 @@ for (var i = 0; i < args.Length; i++)
             case "--csv": csv = Next(); break;
             case "--interval": options.RequestInterval = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
             case "--evidence-timeout": evidenceTimeout = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+            case "--include-lockout": options.IncludeAccountLockout = true; break;
             case "--list":
                 foreach (var s in AttackScenarios.All)
                 {
-                    Console.WriteLine($"{s.Id,-32} {s.Category.Id}  {s.Title}");
+                    Console.WriteLine($"{s.Id,-32} {s.Category.Id}  {s.Title}{(s.OptIn ? " (opt-in: --include-lockout)" : "")}");
                 }
 
                 return 0;
@@ -91,7 +94,9 @@ Console.CancelKeyPress += (_, e) =>
 // Redirects are never followed: a scenario judges the gateway's own answer.
 using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
 var target = new AttackTarget(http, gatewayUri, options);
-var scenarios = only.Count == 0 ? AttackScenarios.All : [.. AttackScenarios.All.Where(s => only.Contains(s.Id))];
+// Naming an opt-in scenario asks for it.
+options.IncludeAccountLockout |= only.Any(id => AttackScenarios.Find(id)!.OptIn);
+var scenarios = only.Count == 0 ? AttackScenarios.For(options) : [.. AttackScenarios.All.Where(s => only.Contains(s.Id))];
 var started = DateTimeOffset.UtcNow;
 IReadOnlyList<ScenarioResult> results;
 try

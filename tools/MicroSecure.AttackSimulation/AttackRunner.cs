@@ -28,6 +28,21 @@ public sealed class AttackRunOptions
 
     /// <summary>Longest the removal of the run's test accounts and their orders may take once the run ends.</summary>
     public TimeSpan CleanupTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Also send the opt-in scenarios (<see cref="AttackScenario.OptIn"/>): password guessing against one test
+    /// account until it locks. Its removal then waits for the lockout to end, up to <see cref="LockoutCleanupTimeout"/>.
+    /// </summary>
+    public bool IncludeAccountLockout { get; set; }
+
+    /// <summary>Wrong passwords the guessing scenario sends before the right one: more than the lockout allows.</summary>
+    public int PasswordGuesses { get; set; } = 10;
+
+    /// <summary>How often the removal of a locked test account is tried again (each try is one sign-in budget request).</summary>
+    public TimeSpan LockoutPollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Longest the removal may take when an account was locked: the identity server's lockout (15 min) and a margin.</summary>
+    public TimeSpan LockoutCleanupTimeout { get; set; } = TimeSpan.FromMinutes(20);
 }
 
 /// <summary>Where a run is: the scenario being sent (1-based) of how many.</summary>
@@ -82,7 +97,7 @@ public static class AttackRunner
         finally
         {
             // Cancelled or not: what the run made is removed, on its own deadline (the run's token may be cancelled).
-            using var cleanup = new CancellationTokenSource(target.Options.CleanupTimeout);
+            using var cleanup = new CancellationTokenSource(target.Accounts.AnyLockedOut ? target.Options.LockoutCleanupTimeout : target.Options.CleanupTimeout);
             await target.Accounts.RemoveAllAsync(cleanup.Token).ConfigureAwait(false);
         }
 

@@ -24,6 +24,12 @@ public sealed class AttackScenario
     /// <summary>The event a defended deployment records; null where a blocked attack leaves none by design.</summary>
     public ExpectedEvent? Expected { get; init; }
 
+    /// <summary>
+    /// Sent only when a run asks for it (<see cref="AttackRunOptions.IncludeAccountLockout"/>): it leaves its test
+    /// account locked, so removing it waits for the lockout to end (15 minutes by default).
+    /// </summary>
+    public bool OptIn { get; init; }
+
     /// <summary>Sends the attack and judges the answer. Never throws for a refusal: that is the expected outcome.</summary>
     public required Func<AttackTarget, CancellationToken, Task<AttackOutcome>> ExecuteAsync { get; init; }
 }

@@ -31,6 +31,7 @@ public static class AttackScenarios
     private const string ValidationRejected = nameof(ValidationRejected);
     private const string AuthorizationDenied = nameof(AuthorizationDenied);
     private const string RefreshTokenReused = nameof(RefreshTokenReused);
+    private const string AccountLockedOut = nameof(AccountLockedOut);
 
     private static readonly string[] s_adminRole = ["admin"];
 
@@ -42,6 +43,16 @@ public static class AttackScenarios
         ..MisconfigurationScenarios(),
         ..ResourceScenarios(),
     ];
+
+    /// <summary>What a run sends unless asked for more: every scenario but the opt-in ones.</summary>
+    public static IReadOnlyList<AttackScenario> Default { get; } = [.. All.Where(s => !s.OptIn)];
+
+    /// <summary>The scenarios a run with <paramref name="options"/> sends.</summary>
+    public static IReadOnlyList<AttackScenario> For(AttackRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.IncludeAccountLockout ? All : Default;
+    }
 
     /// <summary>The scenario with <paramref name="id"/>, or null.</summary>
     public static AttackScenario? Find(string id) => All.FirstOrDefault(s => s.Id == id);
@@ -217,6 +228,34 @@ public static class AttackScenarios
                 return Judge(replayed, replayed.StatusCode == HttpStatusCode.BadRequest && newerRefused,
                     "refused, and the grant it came from ended",
                     replayed.IsSuccessStatusCode ? "the used refresh token was redeemed again" : "refused, but the newer refresh token still works: the grant goes on");
+            },
+        };
+        yield return new AttackScenario
+        {
+            Id = "credential-stuffing-one-account",
+            Category = AttackCategory.BrokenAuthentication,
+            Title = "Password guessing against one account",
+            Sends = "Ten wrong passwords for one test account through the sign-in form, then its right one.",
+            BlockedWhen = "The right password is refused after the guesses: the account was locked.",
+            Expected = new(AccountLockedOut, "too_many_failures"),
+            OptIn = true,
+            ExecuteAsync = async (target, ct) =>
+            {
+                var account = await target.Accounts.RegisteredAsync(ct).ConfigureAwait(false);
+                // From here its removal may have to wait out a lockout.
+                account.MayBeLockedOut = true;
+                var guesses = Enumerable.Range(1, target.Options.PasswordGuesses).Select(i => $"guess-{i}-{Guid.NewGuid():N}");
+                var answers = await target.Accounts.SubmitPasswordsAsync(account, [.. guesses, account.Password], ct).ConfigureAwait(false);
+                if (answers.Any(a => a is not (HttpStatusCode.OK or HttpStatusCode.Redirect)))
+                {
+                    throw new ScenarioNotJudgedException($"The sign-in form answered {string.Join(' ', answers.Select(a => (int)a).Distinct())}.");
+                }
+
+                // A wrong password that signed in would be a pass-through too (it cannot, but it is what is judged).
+                var blocked = !answers.Contains(HttpStatusCode.Redirect);
+                return new AttackOutcome(blocked, string.Join(' ', answers.Select(a => ((int)a).ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                    blocked ? $"the right password was refused after {target.Options.PasswordGuesses} wrong ones: locked"
+                    : $"signed in after {target.Options.PasswordGuesses} wrong passwords: no lockout");
             },
         };
     }

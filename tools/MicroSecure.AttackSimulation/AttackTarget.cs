@@ -41,7 +41,7 @@ public sealed class AttackTarget
         _options = options;
         Gateway = new Uri(gateway.GetLeftPart(UriPartial.Authority) + "/");
         Tokens = new ForgedTokens(this);
-        Accounts = new TestAccounts(this, options);
+        Accounts = new TestAccounts(this, options, time);
         _share = new RateLimitShare(time);
         _time = time;
     }

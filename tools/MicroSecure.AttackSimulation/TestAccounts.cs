@@ -38,6 +38,9 @@ public sealed class TestAccount
     /// </summary>
     internal bool? Registered { get; set; }
 
+    /// <summary>Set before the account is attacked with wrong passwords: its removal may have to wait out a lockout.</summary>
+    internal bool MayBeLockedOut { get; set; }
+
     /// <summary>Set before the account first writes an order: its orders are erased before it is deleted.</summary>
     internal bool MayHaveOrders { get; set; }
 }
@@ -62,16 +65,18 @@ public sealed partial class TestAccounts
 
     private readonly AttackTarget _target;
     private readonly AttackRunOptions _options;
+    private readonly TimeProvider _time;
     private readonly Dictionary<string, TestAccount> _signedIn = new(StringComparer.Ordinal);
     private readonly List<TestAccount> _made = [];
     private readonly List<TestAccount> _removed = [];
     private string? _ownersOrder;
     private bool _deletionAvailable;
 
-    internal TestAccounts(AttackTarget target, AttackRunOptions options)
+    internal TestAccounts(AttackTarget target, AttackRunOptions options, TimeProvider time)
     {
         _target = target;
         _options = options;
+        _time = time;
     }
 
     /// <summary>Every account the run made (or tried to register), removed or not.</summary>
@@ -82,6 +87,18 @@ public sealed partial class TestAccounts
             lock (_made)
             {
                 return [.. _made, .. _removed];
+            }
+        }
+    }
+
+    /// <summary>True when an account the run made may be locked: its removal waits for the lockout to end.</summary>
+    public bool AnyLockedOut
+    {
+        get
+        {
+            lock (_made)
+            {
+                return _made.Any(a => a.MayBeLockedOut);
             }
         }
     }
@@ -114,6 +131,43 @@ public sealed partial class TestAccounts
         }
 
         return account;
+    }
+
+    /// <summary>A new account, registered (never signed in): the target of the password guessing.</summary>
+    internal async Task<TestAccount> RegisteredAsync(CancellationToken cancellationToken)
+    {
+        await EnsureDeletionAvailableAsync(cancellationToken).ConfigureAwait(false);
+        var account = New();
+        using var registered = await RegisterAsync(account, attack: false, extra: null, cancellationToken).ConfigureAwait(false);
+        return account;
+    }
+
+    /// <summary>
+    /// Submits the identity server's sign-in form for <paramref name="account"/> once per password, as one browser
+    /// (the form read once, its antiforgery token reused), and returns each answer's status: 302 signed in, 200
+    /// the form again (refused).
+    /// </summary>
+    internal async Task<IReadOnlyList<HttpStatusCode>> SubmitPasswordsAsync(TestAccount account, IEnumerable<string> passwords, CancellationToken cancellationToken)
+    {
+        const string Form = "/account/login?ReturnUrl=%2Faccount";
+        var cookies = new Dictionary<string, string>(StringComparer.Ordinal);
+        string token;
+        using (var page = await BrowseAsync(HttpMethod.Get, Form, null, cookies, attack: false, cancellationToken).ConfigureAwait(false))
+        {
+            Expect(page, HttpStatusCode.OK, "reading the sign-in form");
+            token = AntiforgeryToken(await page.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        var answers = new List<HttpStatusCode>();
+        foreach (var password in passwords)
+        {
+            using var content = new FormUrlEncodedContent([KeyValuePair.Create("UserName", account.UserName), KeyValuePair.Create("Password", password),
+                KeyValuePair.Create("ReturnUrl", "/account"), KeyValuePair.Create("__RequestVerificationToken", token)]);
+            using var answer = await BrowseAsync(HttpMethod.Post, Form, content, cookies, attack: true, cancellationToken).ConfigureAwait(false);
+            answers.Add(answer.StatusCode);
+        }
+
+        return answers;
     }
 
     /// <summary>The id of an order the owner placed for the run (placed once, on first use: one unit of the first product).</summary>
@@ -315,7 +369,8 @@ public sealed partial class TestAccounts
         _target.CleaningUp = true;
         try
         {
-            foreach (var account in made)
+            // A locked account last: the others go at once, it may have to wait.
+            foreach (var account in made.OrderBy(a => a.MayBeLockedOut))
             {
                 try
                 {
@@ -365,16 +420,30 @@ public sealed partial class TestAccounts
             }
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, _target.At("/account/delete"))
+        var deleted = await DeleteAsync(account, cancellationToken).ConfigureAwait(false);
+        // A locked account refuses its own password until the lockout ends (so that deleting is no way around it).
+        while (deleted.StatusCode == HttpStatusCode.BadRequest && account.MayBeLockedOut && account.Registered == true)
         {
-            Content = JsonContent.Create(new { userName = account.UserName, password = account.Password }),
-        };
-        using var deleted = await _target.SendAsync(request, attack: false, cancellationToken).ConfigureAwait(false);
+            deleted.Dispose();
+            await Task.Delay(_options.LockoutPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            deleted = await DeleteAsync(account, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var _ = deleted;
         // 400: no such account (its registration was refused, as an attack's should be) or a wrong password.
         if (deleted.StatusCode != HttpStatusCode.BadRequest || account.Registered == true)
         {
             Expect(deleted, HttpStatusCode.NoContent, "deleting the test account");
         }
+    }
+
+    private async Task<HttpResponseMessage> DeleteAsync(TestAccount account, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _target.At("/account/delete"))
+        {
+            Content = JsonContent.Create(new { userName = account.UserName, password = account.Password }),
+        };
+        return await _target.SendAsync(request, attack: false, cancellationToken).ConfigureAwait(false);
     }
 
     private static void Expect(HttpResponseMessage response, HttpStatusCode status, string doing)
@@ -440,7 +509,12 @@ public sealed partial class TestAccounts
         throw new ScenarioNotJudgedException("The test account's sign-in did not finish.");
     }
 
-    private async Task<HttpResponseMessage> BrowseAsync(HttpMethod method, string path, HttpContent? content, Dictionary<string, string> cookies, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> BrowseAsync(
+        HttpMethod method, string path, HttpContent? content, Dictionary<string, string> cookies, CancellationToken cancellationToken) =>
+        await BrowseAsync(method, path, content, cookies, attack: false, cancellationToken).ConfigureAwait(false);
+
+    private async Task<HttpResponseMessage> BrowseAsync(
+        HttpMethod method, string path, HttpContent? content, Dictionary<string, string> cookies, bool attack, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, _target.At(path)) { Content = content };
         if (cookies.Count > 0)
@@ -448,7 +522,7 @@ public sealed partial class TestAccounts
             request.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", cookies.Select(c => $"{c.Key}={c.Value}")));
         }
 
-        var response = await _target.SendAsync(request, attack: false, cancellationToken).ConfigureAwait(false);
+        var response = await _target.SendAsync(request, attack, cancellationToken).ConfigureAwait(false);
         foreach (var header in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
         {
             var pair = header.Split(';')[0];

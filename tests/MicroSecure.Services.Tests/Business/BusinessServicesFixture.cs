@@ -45,6 +45,8 @@ public sealed class BusinessServicesFixture : IAsyncLifetime
             ["Security__RateLimiting__Policies__auth__PermitLimit"] = "10000",
             // Tokens name one issuer however they were asked for: directly, or through a gateway (the attack run's accounts).
             ["Identity__Issuer"] = ServiceProcess.OwnUrl,
+            // The shortest lockout: the attack run deletes the account it locked once it ends.
+            ["Identity__Lockout__Duration"] = "00:01:00",
         });
         _catalog = await StartAsync("services/Catalog", "MicroSecure.Catalog", "catalogdb", "catalog_functional_test", []);
         OrdersDatabase = await ServiceDatabases.DroppedAsync("orders_functional_test");

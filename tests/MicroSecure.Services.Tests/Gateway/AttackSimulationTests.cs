@@ -23,7 +23,8 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
         await using var collector = await Collector.StartAsync();
         await using var gateway = await StartGatewayAsync(collector, []);
 
-        var (coverage, accounts) = await AttackAsync(gateway, collector);
+        // The opt-in password guessing too: the identity server here locks for its shortest, one minute.
+        var (coverage, accounts) = await AttackAsync(gateway, collector, includeLockout: true);
 
         Assert.All(coverage, c => Assert.True(c.Verdict == AttackVerdict.Defended, AttackReportRow.From(c).Message));
         // Each forged token is refused for what it is, not for a generic reason.
@@ -40,10 +41,12 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
         Assert.Equal("malformed_body", Reason(coverage, "mass-assignment-order"));
         Assert.Equal("malformed_body", Reason(coverage, "mass-assignment-register-role"));
         Assert.Equal("refresh_token_reused", Reason(coverage, "refresh-token-reuse"));
+        Assert.Equal("too_many_failures", Reason(coverage, "credential-stuffing-one-account"));
 
-        // The run's accounts are gone, with their orders: three made (owner, intruder, the refused registration).
+        // The run's accounts are gone, with their orders: four made (owner, intruder, the refused registration, and
+        // the one locked by the guessing, deleted once its lockout ended).
         Assert.Empty(accounts.NotRemoved);
-        Assert.Equal(3, accounts.Made.Count);
+        Assert.Equal(4, accounts.Made.Count);
         Assert.All(accounts.Made, a => Assert.StartsWith("attack-sim-", a.UserName, StringComparison.Ordinal));
         using var browser = new OidcBrowser(services.IdentityServer.Url);
         foreach (var account in accounts.Made)
@@ -122,12 +125,18 @@ public sealed class AttackSimulationTests(BusinessServicesFixture services)
     }
 
     /// <summary>Runs every scenario, then judges them against what the gateway and the services behind it exported.</summary>
-    private async Task<(IReadOnlyList<CoverageResult> Coverage, TestAccounts Accounts)> AttackAsync(ServiceProcess gateway, Collector collector)
+    private async Task<(IReadOnlyList<CoverageResult> Coverage, TestAccounts Accounts)> AttackAsync(ServiceProcess gateway, Collector collector, bool includeLockout = false)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
-        var target = new AttackTarget(http, gateway.Url, new AttackRunOptions { RequestInterval = TimeSpan.FromMilliseconds(10) });
-        var results = await AttackRunner.RunAsync(target, AttackScenarios.All, null, TimeProvider.System, cancellationToken);
+        var options = new AttackRunOptions
+        {
+            RequestInterval = TimeSpan.FromMilliseconds(10),
+            IncludeAccountLockout = includeLockout,
+            LockoutPollInterval = TimeSpan.FromSeconds(5),
+        };
+        var target = new AttackTarget(http, gateway.Url, options);
+        var results = await AttackRunner.RunAsync(target, AttackScenarios.For(options), null, TimeProvider.System, cancellationToken);
         Assert.All(results, r => Assert.True(r.Error is null, $"{r.Scenario.Id}: {r.Error}"));
 
         var deadline = DateTime.UtcNow + s_evidenceTimeout;
